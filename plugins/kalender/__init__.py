@@ -1,0 +1,1 @@
+"""Kalender OPD: Radicale plugins (storage, rights, app) and the admin CLI."""

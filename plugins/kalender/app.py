@@ -1,0 +1,176 @@
+"""The Radicale WSGI application of Kalender OPD: one place where errors become HTTP.
+
+``kalender.storage`` refuses a write by raising a ``kalender.errors``
+exception. Those are ``ValueError``s, so Radicale's own handlers turn them into
+a plain ``400`` (still refused, nothing written) when Radicale runs without this
+module (``python -m radicale``). Under ``kalender serve`` this application
+replaces that answer with the exception's own status, reason phrase and a
+``DAV:error`` body (RFC 4918 §16) holding a precondition element in the
+project's namespace and a sentence in Bahasa Indonesia.
+
+It also advertises exactly the privileges that work (RFC 3744 §3): a calendar
+the user may write reports ``DAV:write`` with ``write-content``,
+``write-properties``, ``bind`` and ``unbind`` (Outlook CalDav Synchronizer
+and KDE look for the last two), and never ``DAV:all`` (no ACL method exists);
+and it limits a non-admin's PROPPATCH to the calendar colour.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET  # noqa: S405 - only builds/serialises trusted trees
+from collections.abc import Callable
+from http import client
+from typing import Any
+
+import defusedxml.ElementTree as DefusedET
+from radicale import Application as RadicaleApplication
+from radicale import config, types
+
+from kalender import errors, storage
+from kalender.errors import KalenderError
+
+NS = "urn:x-kalender-opd:"
+DAV = "DAV:"
+REASON_HEADER = "X-Kalender-Reason"
+#: Properties a PIC may change on a calendar (Apple's colour, used by every client).
+PIC_PROPERTIES = frozenset({"{http://apple.com/ns/ical/}calendar-color"})
+
+ET.register_namespace("K", NS)
+ET.register_namespace("D", DAV)
+
+
+def error_response(error: KalenderError) -> types.WSGIResponse:
+    """The HTTP answer for ``error``: status, headers and a DAV:error body."""
+    root = ET.Element(f"{{{DAV}}}error")
+    condition = ET.SubElement(root, f"{{{NS}}}{error.condition}")
+    for detail in error_details(error):
+        ET.SubElement(condition, f"{{{NS}}}clash", detail)
+    message = ET.SubElement(root, f"{{{NS}}}message")
+    message.set("{http://www.w3.org/XML/1998/namespace}lang", "id")
+    message.text = error.message
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    headers = {"Content-Type": "application/xml; charset=utf-8", REASON_HEADER: error.reason}
+    return error.status, headers, body, None
+
+
+def error_details(error: KalenderError) -> list[dict[str, str]]:
+    """Machine-readable attributes of each clash carried by ``error`` (empty otherwise)."""
+    details = getattr(error, "details", None)
+    return list(details()) if callable(details) else []
+
+
+def _privileges_fixed(body: bytes, admin: bool) -> bytes:
+    """Rewrite every current-user-privilege-set in a multistatus (RFC 3744 §5.4)."""
+    root = DefusedET.fromstring(body)
+    changed = False
+    for privset in root.iter(f"{{{DAV}}}current-user-privilege-set"):
+        names = {p[0].tag for p in privset if len(p)}
+        if f"{{{DAV}}}write" not in names:
+            continue
+        for priv in list(privset):
+            if len(priv) and priv[0].tag == f"{{{DAV}}}all" and not admin:
+                privset.remove(priv)
+        for extra in ("bind", "unbind"):
+            if f"{{{DAV}}}{extra}" not in names:
+                ET.SubElement(ET.SubElement(privset, f"{{{DAV}}}privilege"), f"{{{DAV}}}{extra}")
+        changed = True
+    if not changed:
+        return body
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+class Application(RadicaleApplication):
+    """Radicale's application with Kalender OPD's error answers and privilege fixes."""
+
+    def __init__(self, configuration: config.Configuration) -> None:
+        super().__init__(configuration)
+
+    # -- helpers -----------------------------------------------------------
+    def _role(self, user: str) -> str:
+        """Role of ``user`` in the deployment ('' when unknown or anonymous)."""
+        registry = getattr(self._storage, "registry", None)
+        account = registry.user(user) if registry is not None and user else None
+        return account.role if account is not None else ""
+
+    def _guarded(self, method: Callable[..., types.WSGIResponse], environ: types.WSGIEnviron,
+                 *args: Any) -> types.WSGIResponse:
+        """Run a Radicale handler; a refusal raised by the storage becomes its own answer."""
+        storage.clear_refusal()
+        try:
+            answer = method(environ, *args)
+        except KalenderError as e:
+            return error_response(e)
+        refusal = storage.take_refusal()
+        return error_response(refusal) if refusal is not None else answer
+
+    def _handle_request(self, environ: types.WSGIEnviron) -> Any:
+        """Radicale's request handling, with the reason phrase of a refusal."""
+        status_text, headers, answers = super()._handle_request(environ)
+        reason = next((v for k, v in headers if k == REASON_HEADER), None)
+        if reason is not None:
+            headers = [(k, v) for k, v in headers if k != REASON_HEADER]
+            status_text = f"{status_text.split(' ', 1)[0]} {reason}"
+        return status_text, headers, answers
+
+    # -- write paths ---------------------------------------------------------
+    def do_PUT(self, environ: types.WSGIEnviron, *args: Any) -> types.WSGIResponse:
+        """PUT of an event or of a whole calendar."""
+        return self._guarded(super().do_PUT, environ, *args)
+
+    def do_DELETE(self, environ: types.WSGIEnviron, *args: Any) -> types.WSGIResponse:
+        """DELETE of an event or calendar."""
+        return self._guarded(super().do_DELETE, environ, *args)
+
+    def do_MOVE(self, environ: types.WSGIEnviron, *args: Any) -> types.WSGIResponse:
+        """MOVE of an event, possibly between OPD calendars."""
+        return self._guarded(super().do_MOVE, environ, *args)
+
+    def do_MKCALENDAR(self, environ: types.WSGIEnviron, *args: Any) -> types.WSGIResponse:
+        """MKCALENDAR."""
+        return self._guarded(super().do_MKCALENDAR, environ, *args)
+
+    def do_MKCOL(self, environ: types.WSGIEnviron, *args: Any) -> types.WSGIResponse:
+        """MKCOL (extended MKCOL can create calendars too, RFC 5689)."""
+        return self._guarded(super().do_MKCOL, environ, *args)
+
+    def do_PROPPATCH(self, environ: types.WSGIEnviron, base_prefix: str, path: str,
+                     user: str, *args: Any) -> types.WSGIResponse:
+        """PROPPATCH; a non-admin may change only the colour of a calendar."""
+        if user and self._role(user) != "admin":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length > 0 else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            try:
+                names = _proppatch_names(body)
+            except ET.ParseError:
+                names = set()  # Radicale answers the malformed body itself
+            if names - PIC_PROPERTIES:
+                return error_response(errors.ForbiddenChangeError(
+                    "Hanya admin yang boleh mengubah properti kalender; "
+                    "PIC hanya dapat mengganti warnanya."))
+        return self._guarded(super().do_PROPPATCH, environ, base_prefix, path, user, *args)
+
+    # -- discovery -----------------------------------------------------------
+    def do_PROPFIND(self, environ: types.WSGIEnviron, base_prefix: str, path: str,
+                    user: str, *args: Any) -> types.WSGIResponse:
+        """PROPFIND with the privilege set fixed up (see module docstring)."""
+        status, headers, answer, xml_request = super().do_PROPFIND(
+            environ, base_prefix, path, user, *args)
+        if status == client.MULTI_STATUS and isinstance(answer, bytes) and \
+                b"current-user-privilege-set" in answer:
+            answer = _privileges_fixed(answer, self._role(user) == "admin")
+        return status, headers, answer, xml_request
+
+
+def _proppatch_names(body: bytes) -> set[str]:
+    """Clark names of all properties set or removed by a PROPPATCH body (RFC 4918 §9.2)."""
+    if not body.strip():
+        return set()
+    root = DefusedET.fromstring(body)
+    names: set[str] = set()
+    for action in (f"{{{DAV}}}set", f"{{{DAV}}}remove"):
+        for node in root.iter(action):
+            for prop in node.iter(f"{{{DAV}}}prop"):
+                names.update(child.tag for child in prop)
+    return names

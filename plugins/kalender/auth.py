@@ -1,0 +1,51 @@
+"""Auth plugin: Radicale's htpasswd (bcrypt) with a cache of successful checks.
+
+``[auth] type = kalender.auth``. bcrypt costs tens of milliseconds per check by
+design; CalDAV clients authenticate every request. A successful check is
+remembered (as a salted SHA-256 of the password, never the password) until the
+htpasswd file changes, so a ``kalender user passwd`` or ``user remove`` takes
+effect on the next request. Failed checks are never cached: Radicale's delay
+applies to each of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+
+from radicale import config
+from radicale.auth import htpasswd
+
+
+class Auth(htpasswd.Auth):
+    """htpasswd auth whose successful bcrypt checks are cached per file version."""
+
+    def __init__(self, configuration: config.Configuration) -> None:
+        super().__init__(configuration)
+        self._salt = secrets.token_bytes(16)
+        self._ok: dict[str, bytes] = {}
+        self._ok_stamp: tuple[int, int] = (0, 0)
+        self._ok_lock = threading.Lock()
+
+    def _digest(self, login: str, password: str) -> bytes:
+        """Salted hash identifying one (login, password) pair in memory."""
+        return hashlib.sha256(self._salt + login.encode() + b"\0" + password.encode()).digest()
+
+    def _login(self, login: str, password: str) -> str:
+        """Return ``login`` if the password is right, else ""."""
+        st = os.stat(self._filename)
+        stamp = (st.st_mtime_ns, st.st_size)
+        digest = self._digest(login, password)
+        with self._ok_lock:
+            if stamp != self._ok_stamp:
+                self._ok, self._ok_stamp = {}, stamp
+            elif self._ok.get(login) == digest:
+                return login
+        result = super()._login(login, password)
+        if result:
+            with self._ok_lock:
+                if stamp == self._ok_stamp:
+                    self._ok[login] = digest
+        return result

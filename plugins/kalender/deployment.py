@@ -1,0 +1,150 @@
+"""A deployment folder: where its files are, and reading its registries.
+
+Layout of ``DIR`` (created by ``kalender init``)::
+
+    config            Radicale configuration (from radicale_config/config.template)
+    rights            rights file generated from users.csv (from rights.template)
+    users.csv         login, role, OPD ids
+    users.htpasswd    bcrypt password hashes
+    opd.csv           the OPD registry
+    venues.csv        the venue registry      (clash rules)
+    persons.csv       the key person registry (clash rules)
+    collections/      Radicale's collection storage
+    kalender.db       SQLite: audit trail and the clash index
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kalender import registry, roles
+from kalender.registry import Opd, RegistryError, User
+
+ENV_DIR = "KALENDER_DIR"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Paths of one deployment folder and the operations that read them."""
+
+    root: Path
+
+    @classmethod
+    def locate(cls, explicit: str | None) -> Deployment:
+        """``--dir``, else ``$KALENDER_DIR``, else the current folder; must hold a config."""
+        root = Path(explicit or os.environ.get(ENV_DIR) or ".").resolve()
+        dep = cls(root)
+        if not dep.config.is_file():
+            raise RegistryError(
+                f"{root} bukan folder deployment Kalender OPD (tidak ada berkas 'config'); "
+                "buat dengan 'kalender init DIR' atau pilih dengan --dir")
+        return dep
+
+    @property
+    def config(self) -> Path:
+        """The Radicale configuration file."""
+        return self.root / "config"
+
+    @property
+    def rights(self) -> Path:
+        """The generated rights file."""
+        return self.root / "rights"
+
+    @property
+    def users_csv(self) -> Path:
+        """The account registry."""
+        return self.root / "users.csv"
+
+    @property
+    def htpasswd(self) -> Path:
+        """The bcrypt htpasswd file."""
+        return self.root / "users.htpasswd"
+
+    @property
+    def opd_csv(self) -> Path:
+        """The OPD registry."""
+        return self.root / "opd.csv"
+
+    @property
+    def collections(self) -> Path:
+        """Radicale's ``filesystem_folder``."""
+        return self.root / "collections"
+
+    @property
+    def database(self) -> Path:
+        """SQLite file with the audit trail and the clash index."""
+        return self.root / "kalender.db"
+
+    def opds(self) -> list[Opd]:
+        """The OPD registry."""
+        return registry.read_opds(self.opd_csv)
+
+    def users(self) -> list[User]:
+        """The account registry, PIC OPD ids checked against the OPD registry."""
+        return registry.read_users(self.users_csv, [o.id for o in self.opds()])
+
+    def write_rights(self) -> None:
+        """Regenerate the rights file from the registries (atomic rename)."""
+        text = roles.rights_text(self.users(), self.opds())
+        tmp = self.rights.with_name(".rights.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, self.rights)
+
+    def validate(self) -> None:
+        """Read every registry once; raise RegistryError naming the first bad file and line."""
+        users = self.users()
+        logins = {u.login for u in users}
+        if self.htpasswd.exists():
+            for n, line in enumerate(self.htpasswd.read_text("utf-8").splitlines(), 1):
+                if not line.strip() or line.startswith("#"):
+                    continue
+                login, sep, digest = line.partition(":")
+                if not sep or not digest.startswith("$2"):
+                    raise RegistryError("baris bukan 'login:hash-bcrypt'", self.htpasswd, n)
+                if login not in logins:
+                    raise RegistryError(f"login {login!r} tidak ada di users.csv", self.htpasswd, n)
+
+
+class CachedRegistry:
+    """Registries re-read when their file changes (so CLI edits apply without restart)."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self._dep = deployment
+        self._lock = threading.Lock()
+        self._stamp: tuple[Any, ...] = ()
+        self._opds: list[Opd] = []
+        self._users: dict[str, User] = {}
+
+    def _refresh(self) -> None:
+        """Reload if the stat of any registry file changed."""
+        stamp = tuple(_stat(p) for p in (self._dep.opd_csv, self._dep.users_csv))
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            opds = self._dep.opds()
+            users = registry.read_users(self._dep.users_csv, [o.id for o in opds])
+            self._opds, self._users = opds, {u.login: u for u in users}
+            self._stamp = stamp
+
+    def opds(self) -> list[Opd]:
+        """Current OPD registry."""
+        self._refresh()
+        return self._opds
+
+    def user(self, login: str) -> User | None:
+        """Current account ``login`` or None."""
+        self._refresh()
+        return self._users.get(login)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    """(mtime_ns, size) of ``path`` or zeros when missing."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (0, 0)
+    return (st.st_mtime_ns, st.st_size)

@@ -1,0 +1,93 @@
+"""Roles: what each account may do (the rights file) and which calendars it discovers.
+
+The rights matrix (README, "Peran dan hak akses"):
+
+============  ==============  ==============  ==============  ===============
+role          own OPD         other OPD       /publik/agenda  /pimpinan/agenda
+============  ==============  ==============  ==============  ===============
+pic           read + write    none            read            none
+pimpinan      read            read            read            read
+admin         everything      everything      everything      everything
+sync          read            read            read + write    read + write
+anonymous     none            none            GET only        none
+============  ==============  ==============  ==============  ===============
+
+Calendar collections themselves (delete, overwrite, properties) are admin-only
+through ``permit_delete_collection = False`` / ``permit_overwrite_collection =
+False`` and the admin's ``D``/``O`` flags; a PIC's PROPPATCH is limited to the
+colour by ``kalender.app``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from importlib import resources
+
+from kalender.registry import Opd, User
+
+PUBLIC_AGENDA = "/publik/agenda/"
+LEADERS_AGENDA = "/pimpinan/agenda/"
+MERGED_CALENDARS = (PUBLIC_AGENDA, LEADERS_AGENDA)
+SECTION_MARKER = "@ROLE_SECTIONS@"
+
+
+def _alternation(values: Sequence[str]) -> str:
+    """A regex matching exactly one of ``values``."""
+    return "(" + "|".join(re.escape(v) for v in values) + ")"
+
+
+def _section(name: str, users: Sequence[str], collection: str, permissions: str) -> str:
+    """One from_file rights section for the given logins."""
+    return (f"[{name}]\nuser: {_alternation(users)}\ncollection: {collection}\n"
+            f"permissions: {permissions}\n")
+
+
+def role_sections(users: Sequence[User], opds: Sequence[Opd]) -> str:
+    """The per-login rights sections for ``users`` (placed before the generic ones)."""
+    by_role: dict[str, list[str]] = {}
+    for u in users:
+        by_role.setdefault(u.role, []).append(u.login)
+    active = {o.id for o in opds if not o.archived}
+    out: list[str] = []
+    if by_role.get("admin"):
+        # R/W: collections and principals, D/O: delete and overwrite calendars.
+        out.append(_section("admin", by_role["admin"], ".*", "RrWwDO"))
+    if by_role.get("sync"):
+        out.append(_section("sync-write", by_role["sync"],
+                            "(publik|pimpinan)/agenda|(ruang|orang)/[^/]+", "rw"))
+        out.append(_section("sync-read", by_role["sync"], "opd/[^/]+", "r"))
+    for u in users:
+        if u.role != "pic":
+            continue
+        own = [o for o in u.opds if o in active]
+        if own:
+            out.append(_section(f"pic-{u.login}", [u.login],
+                                "opd/" + _alternation(own), "rw"))
+    if by_role.get("pimpinan"):
+        out.append(_section("pimpinan", by_role["pimpinan"],
+                            "opd/[^/]+|(publik|pimpinan)/agenda|(ruang|orang)/[^/]+", "r"))
+    return "\n".join(out)
+
+
+def rights_text(users: Sequence[User], opds: Sequence[Opd]) -> str:
+    """The whole rights file for a deployment, from the shipped template."""
+    template = resources.files("kalender_config").joinpath("rights.template").read_text("utf-8")
+    return template.replace(SECTION_MARKER, role_sections(users, opds).rstrip("\n"))
+
+
+def visible_calendars(user: User | None, opds: Sequence[Opd]) -> list[str]:
+    """Collection paths listed in ``user``'s home for discovery (RFC 6764, RFC 4791 §6.2.1)."""
+    if user is None:
+        return []
+    active = [o.href for o in opds if not o.archived]
+    if user.role == "pic":
+        mine = {f"/opd/{o}/" for o in user.opds}
+        return [h for h in active if h in mine] + [PUBLIC_AGENDA]
+    if user.role == "pimpinan":
+        return [LEADERS_AGENDA, *active]
+    if user.role == "admin":
+        return [LEADERS_AGENDA, PUBLIC_AGENDA, *(o.href for o in opds)]
+    if user.role == "sync":
+        return list(MERGED_CALENDARS)
+    return []

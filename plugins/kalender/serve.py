@@ -1,0 +1,57 @@
+"""``kalender serve``: the deployment under waitress, a production WSGI server.
+
+waitress is pure Python, multi-threaded and needs no build step, so the
+README's one-line setup works on a fresh machine with only Python. Every
+thread shares Radicale's file lock, so concurrent writers are serialised
+exactly as in Radicale's own server.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from types import FrameType
+
+import waitress
+from radicale import log as radicale_log
+
+from kalender.app import Application
+from kalender.deployment import Deployment
+from kalender.provision import load_configuration
+
+
+class _Stop(Exception):
+    """Raised in the main thread by SIGTERM to leave the serving loop."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into a clean shutdown."""
+    raise _Stop
+
+
+def make_app(dep: Deployment) -> Application:
+    """The WSGI application of a deployment (registries validated first)."""
+    dep.validate()
+    return Application(load_configuration(dep))
+
+
+def serve(dep: Deployment, host: str, port: int, threads: int = 8) -> None:
+    """Serve until Ctrl-C or SIGTERM; logs go to stdout."""
+    radicale_log.setup()
+    configuration = load_configuration(dep)
+    radicale_log.set_level(configuration.get("logging", "level"), False)
+    app = make_app(dep)
+    logging.getLogger("waitress").setLevel(logging.INFO)
+    server = waitress.create_server(app, host=host, port=port, threads=threads,
+                                    ident="Kalender OPD", clear_untrusted_proxy_headers=True)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    print(f"Kalender OPD melayani {dep.root} di http://{host}:{server.effective_port}/ "
+          "(Ctrl-C untuk berhenti)", flush=True)
+    try:
+        server.run()
+    except (KeyboardInterrupt, _Stop):
+        print("Kalender OPD berhenti.", flush=True)
+    finally:
+        server.close()
+    sys.stdout.flush()

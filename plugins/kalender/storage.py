@@ -1,0 +1,179 @@
+"""Storage plugin: Radicale's multifilesystem storage plus discovery, audit and guards.
+
+``[storage] type = kalender.storage``. The glue stays thin: every write path
+calls the guard first (which raises a ``kalender.errors`` exception to refuse),
+then Radicale's own implementation, then records the accepted change. All of
+it runs inside the write lock the Radicale app already holds for the request
+(taking it again would deadlock).
+
+Discovery: a user's home (``/<login>/``, RFC 4791 §6.2.1 calendar-home-set)
+lists, at Depth 1, the calendars of the user's role (``kalender.roles``) even
+though they live under ``/opd/`` and ``/publik/``. Radicale still filters each
+listed collection through the rights of the real user, so nothing is shown
+that the user may not read, and writes keep the real user's rights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager as ContextManager
+from pathlib import Path
+from typing import Any, NoReturn
+
+from radicale import config, pathutils, types
+from radicale import item as radicale_item
+from radicale.storage import multifilesystem
+
+from kalender import audit
+from kalender.errors import KalenderError
+from kalender.deployment import CachedRegistry, Deployment
+from kalender.registry import RESERVED_SEGMENTS
+from kalender.roles import visible_calendars
+
+_request = threading.local()
+
+
+def current_actor() -> str:
+    """The logged-in user of the write being processed by this thread."""
+    return getattr(_request, "actor", "") or ""
+
+
+def refuse(error: KalenderError) -> NoReturn:
+    """Raise ``error``, remembering it for ``kalender.app`` (Radicale maps it to 400)."""
+    _request.refusal = error
+    raise error
+
+
+def clear_refusal() -> None:
+    """Forget a refusal left by an earlier request on this thread."""
+    _request.refusal = None
+
+
+def take_refusal() -> KalenderError | None:
+    """The refusal raised during the current request, if any (and forget it)."""
+    error: KalenderError | None = getattr(_request, "refusal", None)
+    _request.refusal = None
+    return error
+
+
+def _text(item: radicale_item.Item | None) -> str | None:
+    """Serialized iCalendar of ``item`` or None."""
+    return item.serialize() if item is not None else None
+
+
+class Collection(multifilesystem.Collection):
+    """A collection whose writes are guarded and audited."""
+
+    _storage: Storage
+
+    def upload(self, href: str, item: radicale_item.Item
+               ) -> tuple[radicale_item.Item, radicale_item.Item | None]:
+        """PUT of one item: guard, write, record."""
+        self._storage.guard_upload(self, href, item)
+        new, old = super().upload(href, item)
+        self._storage.record("update" if old else "create", self.path, href,
+                             _text(old), _text(new))
+        return new, old
+
+    def delete(self, href: str | None = None) -> None:
+        """DELETE of one item or of the whole collection."""
+        before = _text(self._get(href)) if href is not None else None
+        super().delete(href)
+        self._storage.record("delete", self.path, href, before, None)
+
+    def set_meta(self, props: Mapping[str, str]) -> None:
+        """PROPPATCH (also called on the temporary copy inside create_collection)."""
+        real = self._storage.is_real_collection(self)
+        before = dict(self.get_meta()) if real else None
+        super().set_meta(props)
+        if real:
+            self._storage.record("props", self.path, None, repr(before), repr(dict(props)))
+
+
+class Storage(multifilesystem.Storage):
+    """multifilesystem storage with role-aware discovery, guards and an audit trail."""
+
+    _collection_class = Collection
+
+    def __init__(self, configuration: config.Configuration) -> None:
+        super().__init__(configuration)
+        try:
+            root = Path(configuration.get("storage", "kalender_dir"))
+        except KeyError:
+            root = Path(configuration.get("storage", "filesystem_folder")).parent
+        self.deployment = Deployment(root)
+        self.registry = CachedRegistry(self.deployment)
+
+    # -- who is writing --------------------------------------------------
+    @contextlib.contextmanager
+    def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any
+                     ) -> Iterator[None]:
+        """Radicale's lock; for writes, remember the actor for the audit trail."""
+        with super().acquire_lock(mode, user, *args, **kwargs):
+            if mode != "w":
+                yield
+                return
+            _request.actor = kwargs.get("actor") or user
+            try:
+                yield
+            finally:
+                _request.actor = ""
+
+    # -- discovery ---------------------------------------------------------
+    def discover(self, path: str, depth: str = "0",
+                 child_context_manager: Callable[[str, str | None], ContextManager[None]]
+                 | None = None,
+                 user_groups: set[str] | None = None) -> Iterator[types.CollectionOrItem]:
+        """Radicale's discover; a home at Depth 1 also lists the role's calendars."""
+        groups = user_groups if user_groups is not None else set()
+        yield from super().discover(path, depth, child_context_manager, groups)
+        parts = pathutils.strip_path(path).split("/")
+        if depth != "1" or len(parts) != 1 or not parts[0] or parts[0] in RESERVED_SEGMENTS:
+            return
+        user = self.registry.user(parts[0])
+        for href in visible_calendars(user, self.registry.opds()):
+            yield from super().discover(href, "0", child_context_manager, groups)
+
+    # -- write paths -------------------------------------------------------
+    def guard_upload(self, collection: Collection, href: str, item: radicale_item.Item) -> None:
+        """Refuse a single-item write that breaks a rule (raises kalender.errors)."""
+
+    def create_collection(self, href: str,
+                          items: Iterable[radicale_item.Item] | None = None,
+                          props: Mapping[str, str] | None = None,
+                          ) -> tuple[multifilesystem.Collection,
+                                     dict[str, radicale_item.Item], list[str]]:
+        """MKCALENDAR, MKCOL and whole-calendar PUT (an import)."""
+        materialised = list(items) if items is not None else None
+        col, replaced, new_hrefs = super().create_collection(href, materialised, props)
+        if materialised is not None:
+            after = "".join(i.serialize() for i in materialised)
+            before = "".join(i.serialize() for i in replaced.values()) or None
+            self.record("import", col.path, None, before, after)
+        elif props:
+            self.record("create", col.path, None, None, repr(dict(props)))
+        return col, replaced, new_hrefs
+
+    def move(self, item: radicale_item.Item, to_collection: Any, to_href: str) -> None:
+        """MOVE of one item, possibly to another calendar."""
+        assert item.collection is not None
+        source = item.collection.path
+        text = item.serialize()
+        super().move(item, to_collection, to_href)
+        self.record("move", to_collection.path, to_href, f"{source}{item.href}", text)
+
+    # -- bookkeeping -------------------------------------------------------
+    def is_real_collection(self, collection: multifilesystem.Collection) -> bool:
+        """False for the temporary copy create_collection works on."""
+        expected = pathutils.path_to_filesystem(
+            self._get_collection_root_folder(), collection.path, self._is_collision_free)
+        return bool(collection._filesystem_path == expected)
+
+    def record(self, action: str, path: str, href: str | None,
+               before: str | None, after: str | None, note: str | None = None) -> None:
+        """Write one audit entry for an accepted change."""
+        audit.record(self.deployment.database, current_actor(), action,
+                     "/" + path.strip("/") + "/",
+                     href, before, after, note)

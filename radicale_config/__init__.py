@@ -1,0 +1,1 @@
+"""Deployment templates and default registries shipped with Kalender OPD."""
