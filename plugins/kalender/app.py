@@ -29,6 +29,7 @@ from radicale import config, types
 
 from kalender import errors, storage
 from kalender.errors import KalenderError
+from kalender.roles import PUBLIC_AGENDA
 
 NS = "urn:x-kalender-opd:"
 DAV = "DAV:"
@@ -106,6 +107,14 @@ class Application(RadicaleApplication):
 
     def _handle_request(self, environ: types.WSGIEnviron) -> Any:
         """Radicale's request handling, with the reason phrase of a refusal."""
+        if not environ.get("HTTP_AUTHORIZATION") and not _anonymous_allowed(environ):
+            # Anonymous users may only GET the public agenda; Radicale itself
+            # would answer some paths (the root's redirect, OPTIONS) without login.
+            body = b"Silakan masuk (login) untuk mengakses Kalender OPD.\n"
+            return ("401 Unauthorized",
+                    [("WWW-Authenticate", f'Basic realm="{self._auth_realm}"'),
+                     ("Content-Type", "text/plain; charset=utf-8"),
+                     ("Content-Length", str(len(body)))], [body])
         status_text, headers, answers = super()._handle_request(environ)
         reason = next((v for k, v in headers if k == REASON_HEADER), None)
         if reason is not None:
@@ -161,6 +170,13 @@ class Application(RadicaleApplication):
                 b"current-user-privilege-set" in answer:
             answer = _privileges_fixed(answer, self._role(user) == "admin")
         return status, headers, answer, xml_request
+
+
+def _anonymous_allowed(environ: types.WSGIEnviron) -> bool:
+    """True for the requests anonymous users may make: GET/HEAD of the public agenda."""
+    path = "/" + environ.get("PATH_INFO", "").strip("/") + "/"
+    return (environ.get("REQUEST_METHOD", "").upper() in ("GET", "HEAD")
+            and path.startswith(PUBLIC_AGENDA))
 
 
 def _proppatch_names(body: bytes) -> set[str]:

@@ -1,0 +1,98 @@
+"""Shared fixtures: a real deployment made by the CLI, served by waitress on a free port."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import waitress
+
+from kalender import cli
+from kalender.deployment import Deployment
+from kalender.registry import User
+from kalender.serve import make_app
+
+PASSWORD = "rahasia-kediri-1"
+
+#: The accounts every server test can use: login -> (role, OPD ids).
+ACCOUNTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pic-x": ("pic", ("dinkes",)),
+    "pic-y": ("pic", ("dinsos",)),
+    "pic-xz": ("pic", ("dinkes", "diskominfo")),
+    "pimpinan-a": ("pimpinan", ()),
+    "admin-a": ("admin", ()),
+    "sync-a": ("sync", ()),
+}
+
+
+@dataclass
+class LiveServer:
+    """A deployment served over HTTP on 127.0.0.1."""
+
+    dep: Deployment
+    url: str
+
+    def request(self, login: str | None, method: str, path: str,
+                password: str = PASSWORD, **kw: object) -> requests.Response:
+        """One request as ``login`` (anonymous when None)."""
+        auth = (login, password) if login is not None else None
+        return requests.request(method, self.url + path, auth=auth, timeout=30,
+                                **kw)  # type: ignore[arg-type]
+
+
+def make_deployment(root: Path, accounts: dict[str, tuple[str, tuple[str, ...]]] = ACCOUNTS,
+                    auth_delay: float | None = 0.02) -> Deployment:
+    """``kalender init`` plus the given accounts.
+
+    Radicale delays every 401/403 answer by ``[auth] delay`` (1 s by default);
+    the shared test deployment shortens it so the rights matrix runs quickly.
+    Tests of the delay itself pass ``auth_delay=None``.
+    """
+    assert cli.main(["init", str(root)]) == 0
+    dep = Deployment(root)
+    if auth_delay is not None:
+        text = dep.config.read_text("utf-8")
+        dep.config.write_text(text.replace("\ndelay = 1\n", f"\ndelay = {auth_delay}\n"),
+                              encoding="utf-8")
+    for login, (role, opds) in accounts.items():
+        cli._add_user(dep, User(login, role, opds), PASSWORD)
+    return dep
+
+
+def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
+    """Serve ``dep`` with waitress in a thread until the generator is closed."""
+    server = waitress.create_server(make_app(dep), host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(dep, f"http://127.0.0.1:{server.effective_port}")
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One deployment with every role, served for the whole test session."""
+    dep = make_deployment(tmp_path_factory.mktemp("deploy") / "kediri")
+    yield from serve_in_thread(dep)
+
+
+def event_ics(uid: str, start: str = "20301202T090000", end: str = "20301202T110000",
+              summary: str = "Rapat Koordinasi", location: str = "",
+              extra: str = "") -> str:
+    """A minimal VEVENT in Asia/Jakarta (RFC 5545 §3.6.1)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Kalender OPD//tests//ID",
+             "BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20300101T000000Z",
+             f"DTSTART;TZID=Asia/Jakarta:{start}", f"DTEND;TZID=Asia/Jakarta:{end}",
+             f"SUMMARY:{summary}"]
+    if location:
+        lines.append(f"LOCATION:{location}")
+    if extra:
+        lines.extend(extra.strip().splitlines())
+    lines += ["END:VEVENT", "END:VCALENDAR", ""]
+    return "\r\n".join(lines)
