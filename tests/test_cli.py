@@ -182,7 +182,8 @@ def test_log_prints_changes(deployment: Deployment) -> None:
     """kalender log shows who changed what, filtered by OPD."""
     from kalender import provision
     with provision.storage_locked(deployment, "admin-x") as store:
-        provision.upload_event(store, "/opd/dinkes/", "e.ics", event_ics("log-1", summary="Rapat Gizi"))
+        provision.upload_event(store, "/opd/dinkes/", "e.ics",
+                               event_ics("log-1", summary="Rapat Gizi"))
     out = run("log", "--opd", "dinkes", "--dir", str(deployment.root)).stdout
     assert "admin-x" in out and "create" in out and "/opd/dinkes/e.ics" in out
     assert "+SUMMARY:Rapat Gizi" in out

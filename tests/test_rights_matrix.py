@@ -40,7 +40,8 @@ NOT_APPLICABLE = {("principal", "D"), ("principal", "M"), ("root", "D"), ("root"
 REPORT_BODY = """<?xml version="1.0" encoding="utf-8"?>
 <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
   <D:prop><D:getetag/></D:prop>
-  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter>
+  </C:filter>
 </C:calendar-query>"""
 PROPPATCH_BODY = """<?xml version="1.0" encoding="utf-8"?>
 <D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Diganti</D:displayname>

@@ -12,13 +12,12 @@ It also advertises exactly the privileges that work (RFC 3744 §3): a calendar
 the user may write reports ``DAV:write`` with ``write-content``,
 ``write-properties``, ``bind`` and ``unbind`` (Outlook CalDav Synchronizer
 and KDE look for the last two), and never ``DAV:all`` (no ACL method exists);
-and it limits a non-admin's PROPPATCH to the calendar colour.
+and drops DAV:all.
 """
 
 from __future__ import annotations
 
-import io
-import xml.etree.ElementTree as ET  # noqa: S405 - only builds/serialises trusted trees
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from http import client
 from typing import Any
@@ -27,15 +26,13 @@ import defusedxml.ElementTree as DefusedET
 from radicale import Application as RadicaleApplication
 from radicale import config, types
 
-from kalender import errors, storage
+from kalender import storage
 from kalender.errors import KalenderError
 from kalender.roles import PUBLIC_AGENDA
 
 NS = "urn:x-kalender-opd:"
 DAV = "DAV:"
 REASON_HEADER = "X-Kalender-Reason"
-#: Properties a PIC may change on a calendar (Apple's colour, used by every client).
-PIC_PROPERTIES = frozenset({"{http://apple.com/ns/ical/}calendar-color"})
 
 ET.register_namespace("K", NS)
 ET.register_namespace("D", DAV)
@@ -143,22 +140,9 @@ class Application(RadicaleApplication):
         """MKCOL (extended MKCOL can create calendars too, RFC 5689)."""
         return self._guarded(super().do_MKCOL, environ, *args)
 
-    def do_PROPPATCH(self, environ: types.WSGIEnviron, base_prefix: str, path: str,
-                     user: str, *args: Any) -> types.WSGIResponse:
-        """PROPPATCH; a non-admin may change only the colour of a calendar."""
-        if user and self._role(user) != "admin":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length > 0 else b""
-            environ["wsgi.input"] = io.BytesIO(body)
-            try:
-                names = _proppatch_names(body)
-            except ET.ParseError:
-                names = set()  # Radicale answers the malformed body itself
-            if names - PIC_PROPERTIES:
-                return error_response(errors.ForbiddenChangeError(
-                    "Hanya admin yang boleh mengubah properti kalender; "
-                    "PIC hanya dapat mengganti warnanya."))
-        return self._guarded(super().do_PROPPATCH, environ, base_prefix, path, user, *args)
+    def do_PROPPATCH(self, environ: types.WSGIEnviron, *args: Any) -> types.WSGIResponse:
+        """PROPPATCH (a non-admin may change only the colour: kalender.storage)."""
+        return self._guarded(super().do_PROPPATCH, environ, *args)
 
     # -- discovery -----------------------------------------------------------
     def do_PROPFIND(self, environ: types.WSGIEnviron, base_prefix: str, path: str,
@@ -177,16 +161,3 @@ def _anonymous_allowed(environ: types.WSGIEnviron) -> bool:
     path = "/" + environ.get("PATH_INFO", "").strip("/") + "/"
     return (environ.get("REQUEST_METHOD", "").upper() in ("GET", "HEAD")
             and path.startswith(PUBLIC_AGENDA))
-
-
-def _proppatch_names(body: bytes) -> set[str]:
-    """Clark names of all properties set or removed by a PROPPATCH body (RFC 4918 §9.2)."""
-    if not body.strip():
-        return set()
-    root = DefusedET.fromstring(body)
-    names: set[str] = set()
-    for action in (f"{{{DAV}}}set", f"{{{DAV}}}remove"):
-        for node in root.iter(action):
-            for prop in node.iter(f"{{{DAV}}}prop"):
-                names.update(child.tag for child in prop)
-    return names

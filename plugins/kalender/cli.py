@@ -250,13 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=(handler.__doc__ or "").strip(),
                               description=(handler.__doc__ or "").strip())
         if dir_option:
-            p.add_argument("--dir", help="folder deployment (bawaan: $KALENDER_DIR atau folder ini)")
+            p.add_argument("--dir",
+                           help="folder deployment (bawaan: $KALENDER_DIR atau folder ini)")
         p.set_defaults(handler=handler)
         return p
 
     p = command(sub, "init", cmd_init, dir_option=False)
     p.add_argument("dir", metavar="DIR")
-    p.add_argument("--opd-file", metavar="CSV", help="daftar OPD sendiri (id,name,short,kind,color)")
+    p.add_argument("--opd-file", metavar="CSV",
+                   help="daftar OPD sendiri (id,name,short,kind,color)")
     p.add_argument("--demo", action="store_true", help="tambahkan akun dan kegiatan contoh")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5232)

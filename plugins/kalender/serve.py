@@ -8,6 +8,7 @@ exactly as in Radicale's own server.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
@@ -38,6 +39,13 @@ def make_app(dep: Deployment) -> Application:
 
 def serve(dep: Deployment, host: str, port: int, threads: int = 8) -> None:
     """Serve until Ctrl-C or SIGTERM; logs go to stdout."""
+    # Radicale's log handler writes to whatever sys.stderr is at emit time.
+    with contextlib.redirect_stderr(sys.stdout):
+        _serve(dep, host, port, threads)
+
+
+def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
+    """The body of serve()."""
     radicale_log.setup()
     configuration = load_configuration(dep)
     radicale_log.set_level(configuration.get("logging", "level"), False)

@@ -27,12 +27,14 @@ from radicale import item as radicale_item
 from radicale.storage import multifilesystem
 
 from kalender import audit
-from kalender.errors import KalenderError
 from kalender.deployment import CachedRegistry, Deployment
+from kalender.errors import ForbiddenChangeError, KalenderError
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
 
 _request = threading.local()
+#: Calendar properties a non-admin may change (Apple's colour, used by every client).
+USER_PROPERTIES = frozenset({"ICAL:calendar-color"})
 
 
 def current_actor() -> str:
@@ -87,6 +89,8 @@ class Collection(multifilesystem.Collection):
         """PROPPATCH (also called on the temporary copy inside create_collection)."""
         real = self._storage.is_real_collection(self)
         before = dict(self.get_meta()) if real else None
+        if before is not None:
+            self._storage.guard_props(before, props)
         super().set_meta(props)
         if real:
             self._storage.record("props", self.path, None, repr(before), repr(dict(props)))
@@ -139,6 +143,17 @@ class Storage(multifilesystem.Storage):
     # -- write paths -------------------------------------------------------
     def guard_upload(self, collection: Collection, href: str, item: radicale_item.Item) -> None:
         """Refuse a single-item write that breaks a rule (raises kalender.errors)."""
+
+    def guard_props(self, before: Mapping[str, str], after: Mapping[str, str]) -> None:
+        """A non-admin may change only the colour of a calendar (PROPPATCH)."""
+        account = self.registry.user(current_actor())
+        if account is not None and account.role == "admin":
+            return
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        if changed - USER_PROPERTIES:
+            refuse(ForbiddenChangeError(
+                "Hanya admin yang boleh mengubah properti kalender; "
+                "PIC hanya dapat mengganti warnanya."))
 
     def create_collection(self, href: str,
                           items: Iterable[radicale_item.Item] | None = None,
