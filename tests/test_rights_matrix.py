@@ -44,7 +44,7 @@ REPORT_BODY = """<?xml version="1.0" encoding="utf-8"?>
   </C:filter>
 </C:calendar-query>"""
 PROPPATCH_BODY = """<?xml version="1.0" encoding="utf-8"?>
-<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Diganti</D:displayname>
+<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Diganti {}</D:displayname>
 </D:prop></D:set></D:propertyupdate>"""
 
 
@@ -86,7 +86,7 @@ def perform(live: LiveServer, role: str | None, kind: str, method: str) -> int:
         return live.request(role, "MOVE", seed(live, col),
                             headers={"Destination": f"{live.url}{col}{new}.ics"}).status_code
     if method == "A":
-        return live.request(role, "PROPPATCH", col, data=PROPPATCH_BODY,
+        return live.request(role, "PROPPATCH", col, data=PROPPATCH_BODY.format(new),
                             headers={"Content-Type": "application/xml"}).status_code
     if method == "K":
         return live.request(role, "MKCALENDAR", f"{parent}{new}/").status_code

@@ -22,8 +22,9 @@ def discovered(live: LiveServer, login: str) -> list[str]:
     """Calendar paths found by the caldav client from the server root alone."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # caldav's own deprecation notices
-        client = caldav.DAVClient(live.url + "/", username=login, password=PASSWORD)
-        return sorted(str(c.url).removeprefix(live.url) for c in client.principal().calendars())
+        with caldav.DAVClient(live.url + "/", username=login, password=PASSWORD) as client:
+            return sorted(str(c.url).removeprefix(live.url)
+                          for c in client.principal().calendars())
 
 
 def test_discovery_pic(live: LiveServer) -> None:
