@@ -20,6 +20,7 @@ from pathlib import Path
 from kalender import audit, demo, provision, registry
 from kalender.deployment import Deployment
 from kalender.registry import Opd, RegistryError, User
+from kalender.rules import Person, Venue
 
 
 class CliError(Exception):
@@ -42,10 +43,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     dep.config.write_text(template.replace("@DIR@", str(root)).replace("@HOST@", args.host)
                           .replace("@PORT@", str(args.port)), encoding="utf-8")
     if opds is None:
-        with resources.as_file(resources.files("kalender_config").joinpath("opd.csv")) as f:
-            shutil.copyfile(f, dep.opd_csv)
+        _copy_default("opd.csv", dep.opd_csv)
     else:
         registry.write_opds(dep.opd_csv, opds)
+    _copy_default("venues.csv", dep.venues_csv)
+    _copy_default("persons.csv", dep.persons_csv)
     registry.write_users(dep.users_csv, [])
     provision.write_htpasswd(dep.htpasswd, {})
     dep.write_rights()
@@ -59,6 +61,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy_default(name: str, target: Path) -> None:
+    """Copy a default registry shipped in radicale_config/ into the deployment."""
+    with resources.as_file(resources.files("kalender_config").joinpath(name)) as f:
+        shutil.copyfile(f, target)
+
+
 def _init_demo(dep: Deployment) -> None:
     """Demo accounts (passwords printed once) and two weeks of activities."""
     passwords = demo.passwords()
@@ -66,7 +74,7 @@ def _init_demo(dep: Deployment) -> None:
         _add_user(dep, user, passwords[user.login])
     now = dt.datetime.now(dt.UTC)
     count = 0
-    with provision.storage_locked(dep, "demo") as store:
+    with provision.storage_locked(dep, "kalender:demo") as store:
         for event in demo.events(now.astimezone(demo.WIB).date(), now):
             provision.upload_event(store, f"/opd/{event.opd}/", event.name, event.ics)
             count += 1
@@ -240,6 +248,124 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_venue_add(args: argparse.Namespace) -> int:
+    """Register a venue (effective at once)."""
+    dep = Deployment.locate(args.dir)
+    venues = dep.venues()
+    registry.check_id(args.id, "id tempat")
+    if any(v.id == args.id for v in venues):
+        raise CliError(f"tempat {args.id!r} sudah terdaftar")
+    if args.parent and not any(v.id == args.parent for v in venues):
+        raise CliError(f"parent {args.parent!r} bukan tempat terdaftar")
+    if args.capacity < 1 or args.setup < 0 or args.teardown < 0:
+        raise CliError("kapasitas minimal 1, jeda persiapan/pembongkaran tidak boleh negatif")
+    venue = Venue(args.id, args.name, args.building or "", tuple(args.alias or ()),
+                  args.capacity, args.setup, args.teardown, args.parent)
+    registry.write_venues(dep.venues_csv, [*venues, venue])
+    print(f"Tempat {venue.id} ({venue.name}) ditambahkan.")
+    return 0
+
+
+def cmd_venue_list(args: argparse.Namespace) -> int:
+    """List the venue registry."""
+    for v in Deployment.locate(args.dir).venues():
+        extra = f" kapasitas {v.capacity}" if v.capacity != 1 else ""
+        if v.setup_min or v.teardown_min:
+            extra += f" jeda {v.setup_min}/{v.teardown_min} menit"
+        if v.parent:
+            extra += f" bagian dari {v.parent}"
+        print(f"{v.id:<24} {v.name}{extra}")
+    return 0
+
+
+def cmd_venue_remove(args: argparse.Namespace) -> int:
+    """Remove a venue (events there are no longer checked)."""
+    dep = Deployment.locate(args.dir)
+    venues = dep.venues()
+    if not any(v.id == args.id for v in venues):
+        raise CliError(f"tempat {args.id!r} tidak terdaftar")
+    children = [v.id for v in venues if v.parent == args.id]
+    if children:
+        raise CliError(f"tempat {args.id!r} masih menjadi induk dari: {', '.join(children)}")
+    registry.write_venues(dep.venues_csv, [v for v in venues if v.id != args.id])
+    print(f"Tempat {args.id} dihapus. Jalankan 'kalender reindex' agar indeks ikut diperbarui.")
+    return 0
+
+
+def cmd_venue_unknown(args: argparse.Namespace) -> int:
+    """Free-text locations that matched no venue, most used first."""
+    from kalender.index import Index
+
+    dep = Deployment.locate(args.dir)
+    counts = Index(dep.database).unknown_locations()
+    if not counts:
+        print("Semua lokasi dikenali (atau belum ada kegiatan).")
+    for text, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        print(f"{n:>5}  {text}")
+    return 0
+
+
+def cmd_person_add(args: argparse.Namespace) -> int:
+    """Register a key person (effective at once)."""
+    dep = Deployment.locate(args.dir)
+    persons = dep.persons()
+    registry.check_id(args.id, "id orang")
+    if any(p.id == args.id for p in persons):
+        raise CliError(f"orang {args.id!r} sudah terdaftar")
+    emails = tuple(e.lower() for e in args.email or ())
+    if any("@" not in e for e in emails):
+        raise CliError("alamat e-mail tidak valid")
+    person = Person(args.id, args.title, emails, tuple(args.alias or ()))
+    registry.write_persons(dep.persons_csv, [*persons, person])
+    print(f"Orang {person.id} ({person.title}) ditambahkan.")
+    return 0
+
+
+def cmd_person_list(args: argparse.Namespace) -> int:
+    """List the key person registry."""
+    for p in Deployment.locate(args.dir).persons():
+        print(f"{p.id:<20} {p.title}" + (f"  <{', '.join(p.emails)}>" if p.emails else ""))
+    return 0
+
+
+def cmd_person_remove(args: argparse.Namespace) -> int:
+    """Remove a key person."""
+    dep = Deployment.locate(args.dir)
+    persons = dep.persons()
+    if not any(p.id == args.id for p in persons):
+        raise CliError(f"orang {args.id!r} tidak terdaftar")
+    registry.write_persons(dep.persons_csv, [p for p in persons if p.id != args.id])
+    print(f"Orang {args.id} dihapus. Jalankan 'kalender reindex' agar indeks ikut diperbarui.")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the clash index from the stored calendars."""
+    from kalender import maintenance
+
+    dep = Deployment.locate(args.dir)
+    stats = maintenance.reindex(dep, maintenance.progress_bar)
+    print(f"Indeks dibangun ulang: {stats.items} item, {stats.bookings} pemakaian, "
+          f"{stats.seconds:.1f} detik.")
+    for line in stats.unreadable:
+        print(f"  tidak terbaca (tidak diperiksa bentrok): {line}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Compare the clash index with storage; exit 1 if they differ."""
+    from kalender import maintenance
+
+    problems = maintenance.verify(Deployment.locate(args.dir))
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} perbedaan; jalankan 'kalender reindex'.", file=sys.stderr)
+        return 1
+    print("Indeks sesuai dengan penyimpanan.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="kalender", description="Kalender OPD: admin CLI")
@@ -291,6 +417,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari stdin")
     command(user, "remove", cmd_user_remove).add_argument("login")
     command(user, "list", cmd_user_list)
+
+    venue = sub.add_parser("venue", help="kelola daftar tempat").add_subparsers(
+        dest="sub", required=True, metavar="AKSI")
+    p = command(venue, "add", cmd_venue_add)
+    p.add_argument("id")
+    p.add_argument("name")
+    p.add_argument("--building")
+    p.add_argument("--alias", action="append", help="ejaan lain (boleh berulang)")
+    p.add_argument("--capacity", type=int, default=1, help="kegiatan paralel (bawaan 1)")
+    p.add_argument("--setup", type=int, default=0, help="jeda persiapan, menit")
+    p.add_argument("--teardown", type=int, default=0, help="jeda pembongkaran, menit")
+    p.add_argument("--parent", help="tempat induk (mis. aula yang dibagi)")
+    command(venue, "list", cmd_venue_list)
+    command(venue, "remove", cmd_venue_remove).add_argument("id")
+    command(venue, "unknown", cmd_venue_unknown)
+
+    person = sub.add_parser("person", help="kelola daftar orang kunci").add_subparsers(
+        dest="sub", required=True, metavar="AKSI")
+    p = command(person, "add", cmd_person_add)
+    p.add_argument("id")
+    p.add_argument("title")
+    p.add_argument("--email", action="append")
+    p.add_argument("--alias", action="append", help="sebutan lain (boleh berulang)")
+    command(person, "list", cmd_person_list)
+    command(person, "remove", cmd_person_remove).add_argument("id")
+
+    command(sub, "reindex", cmd_reindex)
+    command(sub, "verify", cmd_verify)
 
     p = command(sub, "log", cmd_log)
     p.add_argument("--opd", metavar="ID")

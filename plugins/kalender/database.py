@@ -26,6 +26,42 @@ CREATE TABLE IF NOT EXISTS audit (
     note    TEXT                        -- e.g. the reason of an admin override
 );
 CREATE INDEX IF NOT EXISTS audit_opd_ts ON audit (opd, ts);
+
+-- The clash index (kalender.index): every item of every calendar, and the
+-- blocking occurrences of OPD calendars, one row per (occurrence, resource).
+CREATE TABLE IF NOT EXISTS items (
+    collection TEXT NOT NULL,           -- e.g. opd/dinkes
+    href       TEXT NOT NULL,
+    uid        TEXT NOT NULL,
+    etag       TEXT NOT NULL,
+    horizon    INTEGER NOT NULL,        -- occurrences indexed up to here (epoch)
+    recurring  INTEGER NOT NULL,        -- has RRULE: re-expanded as the horizon moves
+    locations  TEXT NOT NULL DEFAULT '',-- free-text locations that matched no venue
+    PRIMARY KEY (collection, href)
+);
+CREATE INDEX IF NOT EXISTS items_uid ON items (collection, uid);
+CREATE TABLE IF NOT EXISTS slots (
+    collection TEXT NOT NULL,
+    href       TEXT NOT NULL,
+    uid        TEXT NOT NULL,
+    opd        TEXT NOT NULL,
+    kind       TEXT NOT NULL,           -- venue | person
+    resource   TEXT NOT NULL,           -- venue id or person id
+    start      INTEGER NOT NULL,        -- epoch seconds, half-open [start, end)
+    "end"      INTEGER NOT NULL,
+    title      TEXT NOT NULL,
+    private    INTEGER NOT NULL,
+    rid        INTEGER
+);
+CREATE INDEX IF NOT EXISTS slots_resource ON slots (kind, resource, start);
+CREATE INDEX IF NOT EXISTS slots_item ON slots (collection, href);
+-- Writes in flight: a row is committed before the file is written and removed
+-- with the index update, so a crash in between is repaired from storage.
+CREATE TABLE IF NOT EXISTS pending (
+    collection TEXT NOT NULL,
+    href       TEXT NOT NULL,
+    PRIMARY KEY (collection, href)
+);
 """
 
 _local = threading.local()

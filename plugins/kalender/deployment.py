@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from kalender import registry, roles
+from kalender.match import Matcher
 from kalender.registry import Opd, RegistryError, User
+from kalender.rules import Person, Venue
 
 ENV_DIR = "KALENDER_DIR"
 
@@ -70,6 +72,16 @@ class Deployment:
         return self.root / "opd.csv"
 
     @property
+    def venues_csv(self) -> Path:
+        """The venue registry."""
+        return self.root / "venues.csv"
+
+    @property
+    def persons_csv(self) -> Path:
+        """The key person registry."""
+        return self.root / "persons.csv"
+
+    @property
     def collections(self) -> Path:
         """Radicale's ``filesystem_folder``."""
         return self.root / "collections"
@@ -87,6 +99,14 @@ class Deployment:
         """The account registry, PIC OPD ids checked against the OPD registry."""
         return registry.read_users(self.users_csv, [o.id for o in self.opds()])
 
+    def venues(self) -> list[Venue]:
+        """The venue registry (empty if the file is missing)."""
+        return registry.read_venues(self.venues_csv) if self.venues_csv.exists() else []
+
+    def persons(self) -> list[Person]:
+        """The key person registry (empty if the file is missing)."""
+        return registry.read_persons(self.persons_csv) if self.persons_csv.exists() else []
+
     def write_rights(self) -> None:
         """Regenerate the rights file from the registries (atomic rename)."""
         text = roles.rights_text(self.users(), self.opds())
@@ -97,6 +117,8 @@ class Deployment:
     def validate(self) -> None:
         """Read every registry once; raise RegistryError naming the first bad file and line."""
         users = self.users()
+        self.venues()
+        self.persons()
         logins = {u.login for u in users}
         if self.htpasswd.exists():
             for n, line in enumerate(self.htpasswd.read_text("utf-8").splitlines(), 1):
@@ -118,16 +140,24 @@ class CachedRegistry:
         self._stamp: tuple[Any, ...] = ()
         self._opds: list[Opd] = []
         self._users: dict[str, User] = {}
+        self._venues: dict[str, Venue] = {}
+        self._persons: dict[str, Person] = {}
+        self._matcher = Matcher([], [])
 
     def _refresh(self) -> None:
         """Reload if the stat of any registry file changed."""
-        stamp = tuple(_stat(p) for p in (self._dep.opd_csv, self._dep.users_csv))
+        d = self._dep
+        stamp = tuple(_stat(p) for p in (d.opd_csv, d.users_csv, d.venues_csv, d.persons_csv))
         if stamp == self._stamp:
             return
         with self._lock:
-            opds = self._dep.opds()
-            users = registry.read_users(self._dep.users_csv, [o.id for o in opds])
+            opds = d.opds()
+            users = registry.read_users(d.users_csv, [o.id for o in opds])
+            venues, persons = d.venues(), d.persons()
             self._opds, self._users = opds, {u.login: u for u in users}
+            self._venues = {v.id: v for v in venues}
+            self._persons = {p.id: p for p in persons}
+            self._matcher = Matcher(venues, persons)
             self._stamp = stamp
 
     def opds(self) -> list[Opd]:
@@ -139,6 +169,21 @@ class CachedRegistry:
         """Current account ``login`` or None."""
         self._refresh()
         return self._users.get(login)
+
+    def venues(self) -> dict[str, Venue]:
+        """Current venues by id."""
+        self._refresh()
+        return self._venues
+
+    def persons(self) -> dict[str, Person]:
+        """Current key persons by id."""
+        self._refresh()
+        return self._persons
+
+    def matcher(self) -> Matcher:
+        """Venue and person recognition for the current registries."""
+        self._refresh()
+        return self._matcher
 
 
 def _stat(path: Path) -> tuple[int, int]:

@@ -74,6 +74,12 @@ class ClashError(KalenderError):
         super().__init__(message)
         self.clashes = tuple(clashes)
 
+    def details(self) -> list[dict[str, str]]:
+        """Machine-readable attributes of every clash (see ``kalender.messages``)."""
+        from kalender.messages import details
+
+        return details(self.clashes)
+
     @property
     def condition(self) -> str:  # type: ignore[override]
         """``no-venue-clash`` when any venue clashes, else ``no-person-clash``."""

@@ -40,8 +40,9 @@ _WORDS = {
 _PAIRS = {("balai", "kota"): "balaikota", ("wali", "kota"): "walikota",
           ("pemerintah", "kota"): "pemkot"}
 _PARENS = re.compile(r"\([^)]*\)")
-_LABEL = re.compile(r"^\W*(narasumber|pimpinan|hadir|peserta|pejabat|dihadiri(?:\s+oleh)?)"
-                    r"\s*:\s*(.*)$", re.I)
+# "Narasumber:", "Pimpinan upacara:", "Dihadiri oleh:" (up to two words after the label).
+_LABEL = re.compile(r"^\W*(?:narasumber|pimpinan|hadir|peserta|pejabat|dihadiri)"
+                    r"(?:\s+[^\W\d_]+){0,2}\s*:\s*(.*)$", re.I)
 _AND = re.compile(r"\s+(?:dan|serta)\s+|\s*&\s*", re.I)
 _BREAK = re.compile(r"<\s*(?:br\s*/?|/p|/div|/li)\s*>", re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -94,15 +95,15 @@ class _Index:
     def exact(self, text: str) -> frozenset[str]:
         return frozenset(self.keys.get(normalise(text), ()))
 
-    def contained(self, text: str) -> frozenset[str]:
-        """Ids of the longest registered name found as whole words (leftmost wins ties)."""
+    def contained(self, text: str) -> tuple[str, frozenset[str]] | None:
+        """The longest registered name found as whole words (leftmost wins ties)."""
         words = normalise(text).split()
         for n in range(min(self.longest, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
-                ids = self.keys.get(" ".join(words[i:i + n]))
-                if ids:
-                    return frozenset(ids)
-        return frozenset()
+                key = " ".join(words[i:i + n])
+                if key in self.keys:
+                    return key, frozenset(self.keys[key])
+        return None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -147,48 +148,54 @@ class Matcher:
             parent = self._parent.get(parent)
         return found
 
+    def _venue_hits(self, text: str) -> list[tuple[str, frozenset[str]]]:
+        """(matched key, venue ids) for one text: whole, else parts, else contained."""
+        key = normalise(text)
+        if key in self._venues.keys:
+            return [(key, frozenset(self._venues.keys[key]))]
+        hits = [(k, frozenset(self._venues.keys[k])) for part in re.split(r"[,;\n]", text)
+                if (k := normalise(part)) in self._venues.keys]
+        if not hits and (contained := self._venues.contained(text)):
+            hits = [contained]
+        return hits
+
+    def _most_specific(self, hits: Iterable[tuple[str, frozenset[str]]]) -> frozenset[str]:
+        """Drop a venue whose text only names the building, or an ancestor, of another."""
+        hits = list(hits)
+        found: frozenset[str] = frozenset().union(*(ids for _, ids in hits))
+        drop = {vid for key, ids in hits for vid in ids
+                if any(key == self._building.get(o) or vid in self._ancestors(o)
+                       for o in found - {vid})}
+        return found - drop or found
+
     def match_venue(self, text: str) -> frozenset[str]:
         """Venue ids named by one free text (whole, then parts, then contained words)."""
-        if whole := self._venues.exact(text):
-            return whole
-        hits = [(normalise(part), ids) for part in re.split(r"[,;\n]", text)
-                if (ids := self._venues.exact(part))]
-        if not hits:
-            return self._venues.contained(text)
-        found = frozenset().union(*(ids for _, ids in hits))
-        drop = set()
-        for key, ids in hits:
-            for vid in ids:
-                others = found - {vid}
-                if any(key == self._building.get(o) or vid in self._ancestors(o)
-                       for o in others):
-                    drop.add(vid)  # it only says where the more specific venue is
-        return found - drop or found
+        return self._most_specific(self._venue_hits(text))
 
     def venues(self, component: Any) -> tuple[frozenset[str], tuple[str, ...]]:
         """(venue ids, location texts that matched nothing) of one VEVENT."""
         texts = [str(loc) for loc in _as_list(component.get("LOCATION"))]
         for structured in _as_list(component.get("X-APPLE-STRUCTURED-LOCATION")):
             texts.append(str(getattr(structured, "params", {}).get("X-TITLE", "")))
-        found: set[str] = set()
+        hits: list[tuple[str, frozenset[str]]] = []
         unmatched: list[str] = []
         for text in texts:
             if text.strip():
-                ids = self.match_venue(text)
-                found |= ids
-                if not ids:
+                found = self._venue_hits(text)
+                hits += found
+                if not found:
                     unmatched.append(" ".join(text.split()))
         for attendee in _as_list(component.get("ATTENDEE")):
             params = getattr(attendee, "params", {})
             if str(params.get("CUTYPE", "")).upper() not in _ROOM_TYPES:
                 continue
-            cn, local = str(params.get("CN", "")), _address(attendee).split("@")[0]
-            ids = (self.match_venue(cn) if cn.strip() else frozenset()) or self.match_venue(local)
-            found |= ids
-            if not ids:
-                unmatched.append(cn.strip() or _address(attendee))
-        if found:  # the other texts describe the same place (address, building)
-            return frozenset(found), ()
+            cn, local = str(params.get("CN", "")).strip(), _address(attendee).split("@")[0]
+            found = (self._venue_hits(cn) if cn else []) or self._venue_hits(local)
+            hits += found
+            if not found:
+                unmatched.append(cn or _address(attendee))
+        if hits:  # the unmatched texts describe the same place (street address)
+            return self._most_specific(hits), ()
         return frozenset(), tuple(dict.fromkeys(unmatched))
 
     def match_person(self, text: str) -> frozenset[str]:
@@ -197,7 +204,10 @@ class Matcher:
             return ids
         found: set[str] = set()
         for piece in _AND.split(text):
-            found |= self._persons.exact(piece) or self._persons.contained(piece)
+            if exact := self._persons.exact(piece):
+                found |= exact
+            elif contained := self._persons.contained(piece):
+                found |= contained[1]
         return frozenset(found)
 
     def persons(self, component: Any) -> frozenset[str]:
@@ -220,7 +230,7 @@ class Matcher:
         found: set[str] = set()
         for line in _lines(text):
             if match := _LABEL.match(line):
-                for item in re.split(r"[;,]", match[2]):
+                for item in re.split(r"[;,]", match[1]):
                     if item.strip():
                         found |= self.match_person(item)
         return found

@@ -37,7 +37,7 @@ def load_configuration(dep: Deployment) -> radicale_config.Configuration:
 
 
 @contextlib.contextmanager
-def storage_locked(dep: Deployment, actor: str = "kalender-cli"
+def storage_locked(dep: Deployment, actor: str = "kalender:cli"
                    ) -> Iterator[radicale_storage.BaseStorage]:
     """The deployment's storage with the write lock held."""
     store = radicale_storage.load(load_configuration(dep))

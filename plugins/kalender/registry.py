@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kalender.rules import Person, Venue
+
 #: First path segments with a meaning of their own; never usable as logins.
 RESERVED_SEGMENTS = frozenset({"opd", "publik", "pimpinan", "ruang", "orang", "bentrok"})
 ROLES = ("pic", "pimpinan", "admin", "sync")
@@ -24,6 +26,9 @@ LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 OPD_FIELDS = ("id", "name", "short", "kind", "color", "archived")
+VENUE_FIELDS = ("id", "name", "building", "aliases", "capacity", "setup_min", "teardown_min",
+                "parent")
+PERSON_FIELDS = ("id", "title", "emails", "aliases")
 USER_FIELDS = ("login", "role", "opd")
 
 
@@ -153,6 +158,81 @@ def read_users(path: Path, opd_ids: Iterable[str] | None = None) -> list[User]:
 def write_users(path: Path, users: Iterable[User]) -> None:
     """Write the account registry atomically."""
     _write_csv(path, USER_FIELDS, ((u.login, u.role, ";".join(u.opds)) for u in users))
+
+
+def _list(value: str) -> tuple[str, ...]:
+    """A ';'-separated cell as a tuple of non-empty, stripped strings."""
+    return tuple(v.strip() for v in value.split(";") if v.strip())
+
+
+def _count(row: dict[str, str], key: str, default: int) -> int:
+    """A non-negative integer cell."""
+    raw = row.get(key) or str(default)
+    if not raw.isdigit():
+        raise RegistryError(f"{key} {raw!r} harus bilangan bulat >= 0")
+    return int(raw)
+
+
+def read_venues(path: Path) -> list[Venue]:
+    """Read the venue registry (``venues.csv``); parents must be registered venues."""
+    result: list[Venue] = []
+    lines: dict[str, int] = {}
+    for line, row in _rows(path, VENUE_FIELDS):
+        try:
+            vid = check_id(row.get("id", ""), "id tempat")
+            if not row.get("name"):
+                raise RegistryError("nama tempat kosong")
+            if vid in lines:
+                raise RegistryError(f"id tempat {vid!r} ganda")
+            capacity = _count(row, "capacity", 1)
+            if capacity < 1:
+                raise RegistryError("capacity minimal 1")
+            venue = Venue(vid, row["name"], row.get("building", ""), _list(row.get("aliases", "")),
+                          capacity, _count(row, "setup_min", 0), _count(row, "teardown_min", 0),
+                          row.get("parent") or None)
+        except RegistryError as e:
+            raise RegistryError(str(e), path, line) from None
+        lines[vid] = line
+        result.append(venue)
+    for venue in result:
+        if venue.parent is not None and venue.parent not in lines:
+            raise RegistryError(f"parent {venue.parent!r} bukan tempat terdaftar", path,
+                                lines[venue.id])
+    return result
+
+
+def write_venues(path: Path, venues: Iterable[Venue]) -> None:
+    """Write the venue registry atomically."""
+    _write_csv(path, VENUE_FIELDS, (
+        (v.id, v.name, v.building, ";".join(v.aliases), str(v.capacity), str(v.setup_min),
+         str(v.teardown_min), v.parent or "") for v in venues))
+
+
+def read_persons(path: Path) -> list[Person]:
+    """Read the key person registry (``persons.csv``)."""
+    result: list[Person] = []
+    seen: set[str] = set()
+    for line, row in _rows(path, PERSON_FIELDS):
+        try:
+            pid = check_id(row.get("id", ""), "id orang")
+            if not row.get("title"):
+                raise RegistryError("jabatan/nama kosong")
+            if pid in seen:
+                raise RegistryError(f"id orang {pid!r} ganda")
+            emails = tuple(e.lower() for e in _list(row.get("emails", "")))
+            if any("@" not in e for e in emails):
+                raise RegistryError("alamat e-mail tidak valid")
+        except RegistryError as e:
+            raise RegistryError(str(e), path, line) from None
+        seen.add(pid)
+        result.append(Person(pid, row["title"], emails, _list(row.get("aliases", ""))))
+    return result
+
+
+def write_persons(path: Path, persons: Iterable[Person]) -> None:
+    """Write the key person registry atomically."""
+    _write_csv(path, PERSON_FIELDS, (
+        (p.id, p.title, ";".join(p.emails), ";".join(p.aliases)) for p in persons))
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:

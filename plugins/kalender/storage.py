@@ -26,8 +26,8 @@ from radicale import config, pathutils, types
 from radicale import item as radicale_item
 from radicale.storage import multifilesystem
 
-from kalender import audit
 from kalender.deployment import CachedRegistry, Deployment
+from kalender.guard import Change, Guard
 from kalender.errors import ForbiddenChangeError, KalenderError
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
@@ -66,38 +66,64 @@ def _text(item: radicale_item.Item | None) -> str | None:
 
 
 class Collection(multifilesystem.Collection):
-    """A collection whose writes are guarded and audited."""
+    """A collection whose writes are guarded, indexed and audited."""
 
     _storage: Storage
 
+    def has_uid(self, uid: str) -> bool:
+        """UID lookup before a PUT, from the index (vanilla reads every item)."""
+        index = self._storage.guard.index
+        if index.is_indexed(self.path):
+            return index.has_uid(self.path, uid)
+        return bool(super().has_uid(uid))
+
     def upload(self, href: str, item: radicale_item.Item
                ) -> tuple[radicale_item.Item, radicale_item.Item | None]:
-        """PUT of one item: guard, write, record."""
-        self._storage.guard_upload(self, href, item)
+        """PUT of one item: plan and check, write, record."""
+        store = self._storage
+        with store.refusals():
+            store.guard.maintain(store.read_item)
+            planned = store.guard.plan(self.path, href, item.serialize(), item.uid)
+            note = store.guard.check([planned], current_actor())
+        store.guard.index.begin(self.path, [href])
         new, old = super().upload(href, item)
-        self._storage.record("update" if old else "create", self.path, href,
-                             _text(old), _text(new))
+        store.guard.commit(Change(
+            put=[(planned, new.etag)],
+            entries=[("update" if old else "create", _path(self.path), href, _text(old),
+                      planned.text, note)]), current_actor())
         return new, old
 
     def delete(self, href: str | None = None) -> None:
         """DELETE of one item or of the whole collection."""
         before = _text(self._get(href)) if href is not None else None
+        if href is not None:
+            self._storage.guard.index.begin(self.path, [href])
         super().delete(href)
-        self._storage.record("delete", self.path, href, before, None)
+        self._storage.guard.commit(Change(
+            remove=[(self.path, href)],
+            entries=[("delete", _path(self.path), href, before, None, None)]), current_actor())
 
     def set_meta(self, props: Mapping[str, str]) -> None:
         """PROPPATCH (also called on the temporary copy inside create_collection)."""
         real = self._storage.is_real_collection(self)
         before = dict(self.get_meta()) if real else None
         if before is not None:
-            self._storage.guard_props(before, props)
+            with self._storage.refusals():
+                self._storage.guard_props(before, props)
         super().set_meta(props)
-        if real:
-            self._storage.record("props", self.path, None, repr(before), repr(dict(props)))
+        if before is not None:
+            self._storage.guard.commit(Change(entries=[
+                ("props", _path(self.path), None, repr(before), repr(dict(props)), None)]),
+                current_actor())
+
+
+def _path(collection: str) -> str:
+    """``opd/dinkes`` -> ``/opd/dinkes/``."""
+    return "/" + collection.strip("/") + "/"
 
 
 class Storage(multifilesystem.Storage):
-    """multifilesystem storage with role-aware discovery, guards and an audit trail."""
+    """multifilesystem storage with role-aware discovery, clash guard and audit trail."""
 
     _collection_class = Collection
 
@@ -109,6 +135,10 @@ class Storage(multifilesystem.Storage):
             root = Path(configuration.get("storage", "filesystem_folder")).parent
         self.deployment = Deployment(root)
         self.registry = CachedRegistry(self.deployment)
+        self.guard = Guard(self.deployment, self.registry,
+                           horizon_days=_int_option(configuration, "kalender_horizon_days", 730),
+                           max_occurrences=_int_option(configuration,
+                                                       "kalender_max_occurrences", 5000))
 
     # -- who is writing --------------------------------------------------
     @contextlib.contextmanager
@@ -125,6 +155,15 @@ class Storage(multifilesystem.Storage):
             finally:
                 _request.actor = ""
 
+    @staticmethod
+    @contextlib.contextmanager
+    def refusals() -> Iterator[None]:
+        """Route a KalenderError raised inside to ``refuse`` (so kalender.app sees it)."""
+        try:
+            yield
+        except KalenderError as e:
+            refuse(e)
+
     # -- discovery ---------------------------------------------------------
     def discover(self, path: str, depth: str = "0",
                  child_context_manager: Callable[[str, str | None], ContextManager[None]]
@@ -140,44 +179,74 @@ class Storage(multifilesystem.Storage):
         for href in visible_calendars(user, self.registry.opds()):
             yield from super().discover(href, "0", child_context_manager, groups)
 
-    # -- write paths -------------------------------------------------------
-    def guard_upload(self, collection: Collection, href: str, item: radicale_item.Item) -> None:
-        """Refuse a single-item write that breaks a rule (raises kalender.errors)."""
+    def read_item(self, collection: str, href: str) -> tuple[str, str, str] | None:
+        """(text, etag, uid) of a stored item, or None."""
+        col = next(iter(self.discover(_path(collection))), None)
+        if not isinstance(col, multifilesystem.Collection):
+            return None
+        item = col._get(href)
+        return (item.serialize(), item.etag, item.uid) if item is not None else None
 
+    # -- write paths -------------------------------------------------------
     def guard_props(self, before: Mapping[str, str], after: Mapping[str, str]) -> None:
         """A non-admin may change only the colour of a calendar (PROPPATCH)."""
-        account = self.registry.user(current_actor())
-        if account is not None and account.role == "admin":
+        if self.guard.is_admin(current_actor()):
             return
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         if changed - USER_PROPERTIES:
-            refuse(ForbiddenChangeError(
+            raise ForbiddenChangeError(
                 "Hanya admin yang boleh mengubah properti kalender; "
-                "PIC hanya dapat mengganti warnanya."))
+                "PIC hanya dapat mengganti warnanya.")
 
     def create_collection(self, href: str,
                           items: Iterable[radicale_item.Item] | None = None,
                           props: Mapping[str, str] | None = None,
                           ) -> tuple[multifilesystem.Collection,
                                      dict[str, radicale_item.Item], list[str]]:
-        """MKCALENDAR, MKCOL and whole-calendar PUT (an import)."""
-        materialised = list(items) if items is not None else None
+        """MKCALENDAR, MKCOL and whole-calendar PUT (an import, checked as a whole)."""
+        path = pathutils.strip_path(href)
+        if items is None:
+            col, replaced, new_hrefs = super().create_collection(href, None, props)
+            if props:
+                self.guard.commit(Change(entries=[
+                    ("create", _path(path), None, None, repr(dict(props)), None)]),
+                    current_actor())
+            return col, replaced, new_hrefs
+        materialised = list(items)
+        with self.refusals():
+            self.guard.maintain(self.read_item)
+            planned = [self.guard.plan(path, i.href or "", i.serialize(), i.uid)
+                       for i in materialised]
+            note = self.guard.check(planned, current_actor(), replacing=path)
         col, replaced, new_hrefs = super().create_collection(href, materialised, props)
-        if materialised is not None:
-            after = "".join(i.serialize() for i in materialised)
-            before = "".join(i.serialize() for i in replaced.values()) or None
-            self.record("import", col.path, None, before, after)
-        elif props:
-            self.record("create", col.path, None, None, repr(dict(props)))
+        # Radicale names the stored files after the UIDs: index them by their real hrefs.
+        stored = {i.uid: i for i in col.get_all()}
+        puts = [(p, stored[p.uid].etag) for p in planned if p.uid in stored]
+        for p, _ in puts:
+            p.href = stored[p.uid].href or p.href
+        before = "".join(i.serialize() for i in replaced.values()) or None
+        self.guard.commit(Change(
+            remove=[(path, None)], put=puts,
+            entries=[("import", _path(path), None, before,
+                      "".join(p.text for p in planned), note)]), current_actor())
         return col, replaced, new_hrefs
 
     def move(self, item: radicale_item.Item, to_collection: Any, to_href: str) -> None:
-        """MOVE of one item, possibly to another calendar."""
-        assert item.collection is not None
-        source = item.collection.path
-        text = item.serialize()
+        """MOVE of one item, possibly to another calendar (checked there)."""
+        assert item.collection is not None and item.href is not None
+        source, text = item.collection.path, item.serialize()
+        with self.refusals():
+            self.guard.maintain(self.read_item)
+            planned = self.guard.plan(to_collection.path, to_href, text, item.uid)
+            note = self.guard.check([planned], current_actor())
+        self.guard.index.begin(source, [item.href])
+        self.guard.index.begin(to_collection.path, [to_href])
+        etag = item.etag
         super().move(item, to_collection, to_href)
-        self.record("move", to_collection.path, to_href, f"{source}{item.href}", text)
+        self.guard.commit(Change(
+            remove=[(source, item.href)], put=[(planned, etag)],
+            entries=[("move", _path(to_collection.path), to_href,
+                      f"{_path(source)}{item.href}", text, note)]), current_actor())
 
     # -- bookkeeping -------------------------------------------------------
     def is_real_collection(self, collection: multifilesystem.Collection) -> bool:
@@ -186,9 +255,10 @@ class Storage(multifilesystem.Storage):
             self._get_collection_root_folder(), collection.path, self._is_collision_free)
         return bool(collection._filesystem_path == expected)
 
-    def record(self, action: str, path: str, href: str | None,
-               before: str | None, after: str | None, note: str | None = None) -> None:
-        """Write one audit entry for an accepted change."""
-        audit.record(self.deployment.database, current_actor(), action,
-                     "/" + path.strip("/") + "/",
-                     href, before, after, note)
+
+def _int_option(configuration: config.Configuration, name: str, default: int) -> int:
+    """An integer option of ours in [storage]."""
+    try:
+        return int(configuration.get("storage", name))
+    except KeyError:
+        return default

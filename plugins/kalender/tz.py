@@ -143,7 +143,7 @@ def _from_definition(vtimezone: Component) -> tzinfo | None:
             _DEFINITIONS.clear()
         try:
             _DEFINITIONS[key] = tzp.create_timezone(vtimezone)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - a broken definition simply does not resolve
+        except Exception:
             _DEFINITIONS[key] = None
     return _DEFINITIONS[key]
 

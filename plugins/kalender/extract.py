@@ -1,0 +1,329 @@
+"""Turn one stored iCalendar object into bookings: parsing, time zones, expansion.
+
+This is the only module that reads iCalendar. Rules (also in docs/rules.md):
+
+* One Radicale item is one VCALENDAR with one UID: a master VEVENT and its
+  RECURRENCE-ID overrides (RFC 5545 §3.8.4.4). More UIDs -> BadCalendarError;
+  VTODO/VJOURNAL-only items give no bookings.
+* Every TZID goes through :func:`kalender.tz.resolve_tzid` (an unknown TZID
+  without VTIMEZONE raises instead of becoming floating). Floating times and
+  all-day dates are WIB (Asia/Jakarta). UTC times follow X-WR-TIMEZONE when
+  the calendar has one (Google), so a rule keeps its local wall-clock time.
+* Occurrences come from recurring-ical-events (RRULE, RDATE, EXDATE and
+  RECURRENCE-ID matched as instants, not strings), limited to the window
+  ``[now - 1 day, now + horizon_days]``: history does not block, and an
+  unbounded rule is only expanded up to the horizon. Before expanding, each
+  rule's cost is estimated and its occurrences in the window are counted
+  lazily; more than ``max_occurrences`` -> TooManyOccurrencesError, so
+  FREQ=SECONDLY is refused at once. A rule that can never match (30 February)
+  yields nothing instead of searching to the year 9999.
+* Without DTEND the end is DTSTART + DURATION; without both, a DATE lasts one
+  day and a DATE-TIME lasts zero seconds (RFC 5545 §3.6.1). A zero-length
+  occurrence, STATUS:CANCELLED and TRANSP:TRANSPARENT do not block; these are
+  decided per occurrence, so an override can cancel a single one.
+* Venues and persons are read per occurrence (an override may move the
+  meeting to another room or change who attends).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
+
+import icalendar
+import recurring_ical_events
+from dateutil.rrule import rrule, rrulestr
+from icalendar.prop import vDDDLists, vDDDTypes, vRecur
+
+from kalender.errors import BadCalendarError, KalenderError, TooManyOccurrencesError
+from kalender.rules import Booking
+from kalender.tz import JAKARTA, resolve_tzid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kalender.match import Matcher
+
+__all__ = ["Extracted", "extract"]
+
+DAY = 86400
+# Periods a rule may step through from DTSTART before we refuse it: dateutil
+# walks every period (even filtered ones), and this keeps extract() < ~0.5 s.
+_ITERATION_BUDGET = 200_000
+_SECONDS = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": DAY, "WEEKLY": 7 * DAY,
+            "MONTHLY": 28 * DAY, "YEARLY": 365 * DAY}
+_ORDER = list(_SECONDS)  # finest first
+# BY parts and the frequency they belong to (RFC 5545 §3.3.10 table).
+_UNIT = {"BYSECOND": "SECONDLY", "BYMINUTE": "MINUTELY", "BYHOUR": "HOURLY"}
+_DAY_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY")
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_KEY_PROPERTIES = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
+                   "RECURRENCE-ID", "UID", "STATUS", "TRANSP", None}
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The bookings of one item and the locations that matched no venue."""
+
+    uid: str
+    bookings: tuple[Booking, ...]  # blocking occurrences within [now - 1 day, now + horizon]
+    locations: tuple[str, ...]  # free-text locations that matched no registered venue
+
+
+def _bad(message: str) -> BadCalendarError:
+    return BadCalendarError(message)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _epoch(value: date) -> int:
+    """Epoch seconds of a DATE (WIB midnight) or DATE-TIME (floating = WIB)."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(), JAKARTA)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=JAKARTA)
+    return math.floor(value.timestamp())
+
+
+def _parse(data: str | bytes | icalendar.Calendar) -> icalendar.Calendar:
+    if isinstance(data, icalendar.Calendar):
+        return data
+    try:
+        # icalendar warns about guessing "/vendor/Area/City" TZIDs; we resolve them ourselves.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = icalendar.Calendar.from_ical(data)
+    except Exception as exc:
+        raise _bad(f"Data kalender tidak dapat dibaca (format iCalendar rusak): {exc}") from exc
+    if parsed.name == "VEVENT":  # a bare VEVENT: be lenient, wrap it
+        wrapper = icalendar.Calendar()
+        wrapper.add_component(parsed)
+        return wrapper
+    if parsed.name != "VCALENDAR":
+        raise _bad("Data kalender harus berupa VCALENDAR.")
+    return parsed
+
+
+def _localise(value: Any, tzid: str | None, zones: Mapping[str, Any], xwr: tzinfo | None) -> Any:
+    """Attach the resolved zone to the written wall-clock time (RFC 5545 §3.3.5)."""
+    if isinstance(value, tuple):  # RDATE;VALUE=PERIOD
+        return tuple(_localise(v, tzid, zones, xwr) for v in value)
+    if not isinstance(value, datetime):
+        return value  # DATE, or a DURATION inside a period
+    if tzid:  # icalendar may have guessed (or cached) a zone: keep only the wall time
+        return value.replace(tzinfo=resolve_tzid(tzid, zones))
+    if value.tzinfo is None:
+        return value.replace(tzinfo=JAKARTA)  # floating time = WIB
+    if xwr is not None and value.utcoffset() == timedelta(0):
+        return value.astimezone(xwr)  # Google writes UTC and means X-WR-TIMEZONE
+    return value
+
+
+def _normalise_event(event: Any, zones: Mapping[str, Any], xwr: tzinfo | None) -> Any:
+    """A copy of the VEVENT with resolved zones, checked times and UTC UNTIL values."""
+    for name, message in getattr(event, "errors", ()):
+        if name in _KEY_PROPERTIES:
+            raise _bad(f"Properti {name or 'kalender'} tidak valid: {message}")
+    if "DTSTART" not in event:
+        raise _bad("Kegiatan tidak memiliki DTSTART (waktu mulai).")
+    new = event.copy()  # never modify the caller's Calendar
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        if (prop := event.get(name)) is not None:
+            value = _localise(prop.dt, prop.params.get("TZID"), zones, xwr)
+            if prop.params.get("VALUE", "").upper() == "DATE" and isinstance(value, datetime):
+                value = value.date()
+            new[name] = vDDDTypes(value)
+            for key, param in prop.params.items():  # keep RANGE=THISANDFUTURE and friends
+                if key.upper() != "TZID":
+                    new[name].params.setdefault(key, param)
+    for name in ("EXDATE", "RDATE"):
+        if name in event:
+            new[name] = [vDDDLists([_localise(d.dt, lst.params.get("TZID"), zones, xwr)
+                                    for d in lst.dts]) for lst in _as_list(event[name])]
+    start = new["DTSTART"].dt
+    if "DTEND" in new and _epoch(new["DTEND"].dt) < _epoch(start):
+        raise _bad("DTEND (waktu selesai) lebih awal daripada DTSTART (waktu mulai).")
+    if "DURATION" in new and new["DURATION"].dt < timedelta(0):
+        raise _bad("DURATION (lama kegiatan) tidak boleh negatif.")
+    if "RRULE" in event:
+        new["RRULE"] = [_fix_until(vRecur(rule), start) for rule in _as_list(event["RRULE"])]
+    return new
+
+
+def _fix_until(rule: vRecur, start: date) -> vRecur:
+    """Make UNTIL comparable with DTSTART (RFC 5545 §3.3.10: UTC when DTSTART is zoned)."""
+    if not rule.get("UNTIL"):
+        return rule
+    if rule.get("COUNT"):
+        raise _bad("RRULE tidak boleh memuat COUNT dan UNTIL sekaligus (RFC 5545 §3.3.10).")
+    until = rule["UNTIL"][0]
+    if isinstance(start, datetime):
+        if not isinstance(until, datetime):  # a DATE UNTIL includes that whole day
+            until = datetime.combine(until, time(23, 59, 59))
+        if until.tzinfo is None:  # clients write local time although RFC says UTC
+            until = until.replace(tzinfo=start.tzinfo)
+        rule["UNTIL"] = [until.astimezone(UTC)]
+    elif isinstance(until, datetime):
+        rule["UNTIL"] = [until.astimezone(JAKARTA).date() if until.tzinfo else until.date()]
+    return rule
+
+
+def _plain(start: date, instant: int) -> datetime:
+    """An epoch in the same flavour as the rule's DTSTART, for dateutil comparisons."""
+    if isinstance(start, datetime):
+        return datetime.fromtimestamp(instant, UTC)
+    return datetime.fromtimestamp(instant, JAKARTA).replace(tzinfo=None)
+
+
+def _satisfiable(rule: vRecur, freq: str, start: datetime) -> bool:
+    """Whether the rule can ever match; dateutil searches to year 9999 when it cannot."""
+    parts = {k: list(rule[k]) for k in _DAY_PARTS if rule.get(k)}
+    if parts:  # probe the same days with FREQ=YEARLY: at most ~8000 cheap steps
+        if freq not in ("MONTHLY", "YEARLY") and "BYDAY" in parts:  # ordinals count only there
+            parts["BYDAY"] = [str(d).lstrip("+-0123456789") for d in parts["BYDAY"]]
+        if not any(k in parts for k in _DAY_PARTS[1:]):  # the defaults dateutil would use
+            if freq == "WEEKLY":
+                parts["BYDAY"] = [_WEEKDAYS[start.weekday()]]
+            elif freq == "MONTHLY":
+                parts["BYMONTHDAY"] = [start.day]
+            elif freq != "YEARLY":
+                parts["BYDAY"] = list(_WEEKDAYS)
+        if freq == "MONTHLY" and "BYMONTH" not in parts:  # ordinal BYDAY is per month
+            parts["BYMONTH"] = list(range(1, 13))
+        probe = vRecur({"FREQ": ["YEARLY"], **parts}).to_ical().decode()
+        first_day = datetime.combine(start.date(), time())
+        if next(iter(rrulestr(probe, dtstart=first_day)), None) is None:
+            return False
+    positions = [abs(int(p)) for p in rule.get("BYSETPOS", [])]
+    size = {"YEARLY": 366, "MONTHLY": 31, "WEEKLY": 7}.get(freq, 1)
+    for part, unit in _UNIT.items():
+        if _ORDER.index(freq) > _ORDER.index(unit):
+            size *= len(rule.get(part, [])) or 1
+    return not positions or min(positions) <= size
+
+
+def _check_rules(event: Any, window: tuple[int, int], limit: int) -> None:
+    """Refuse explosive rules before expanding; drop rules that can never match."""
+    start = event["DTSTART"].dt
+    dtstart = start if isinstance(start, datetime) else datetime.combine(start, time())
+    total = sum(len(lst.dts) for lst in _as_list(event.get("RDATE")))
+    kept = []
+    for rule in _as_list(event.get("RRULE")):
+        freq = str(rule.get("FREQ", [""])[0]).upper()
+        try:
+            interval = int(rule.get("INTERVAL", [1])[0])
+            parsed: rrule = rrulestr(rule.to_ical().decode(), dtstart=dtstart)  # type: ignore[assignment]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise _bad(f"Aturan pengulangan (RRULE) tidak valid: {exc}") from exc
+        if freq not in _SECONDS or interval < 1:
+            raise _bad("Aturan pengulangan (RRULE) tidak valid: FREQ/INTERVAL salah.")
+        horizon = _plain(start, window[1])
+        until = rule.get("UNTIL", [None])[0]
+        bound = min(horizon, _plain(start, _epoch(until))) if until else horizon
+        steps = max(0.0, (bound - dtstart).total_seconds()) / (_SECONDS[freq] * interval) + 1
+        for part, unit in _UNIT.items():  # finer BY parts multiply the candidates
+            if _ORDER.index(freq) > _ORDER.index(unit):
+                steps *= len(rule.get(part, [])) or 1
+        if steps > _ITERATION_BUDGET:
+            raise TooManyOccurrencesError(limit)
+        if not _satisfiable(rule, freq, dtstart):
+            continue  # RFC 5545 §3.8.5.3: no instances from it; DTSTART still counts
+        kept.append(rule)
+        for occurrence in parsed.xafter(_plain(start, window[0] - DAY), inc=True):
+            if occurrence >= horizon:
+                break
+            total += 1
+            if total > limit:
+                raise TooManyOccurrencesError(limit)
+    if total > limit:
+        raise TooManyOccurrencesError(limit)
+    if "RRULE" in event:
+        event["RRULE"] = kept
+        if not kept:
+            del event["RRULE"]
+
+
+def extract(data: str | bytes | icalendar.Calendar, opd: str, matcher: Matcher, *, now: int,
+            horizon_days: int = 730, max_occurrences: int = 5000) -> Extracted:
+    """Bookings of one calendar object within [now - 1 day, now + horizon_days]."""
+    calendar = _parse(data)
+    items = [c for c in calendar.subcomponents if c.name in ("VEVENT", "VTODO", "VJOURNAL")]
+    uids = {str(c.get("UID", "")).strip() for c in items}
+    if len(uids) > 1:
+        raise _bad(f"Satu item kalender hanya boleh berisi satu kegiatan (satu UID), "
+                   f"ditemukan {len(uids)}.")
+    uid = uids.pop() if uids else ""
+    events = [c for c in items if c.name == "VEVENT"]
+    if not events:
+        return Extracted(uid, (), ())
+    if not uid:
+        raise _bad("Kegiatan tidak memiliki UID.")
+    zones = {str(z.get("TZID", "")): z for z in calendar.subcomponents if z.name == "VTIMEZONE"}
+    xwr = calendar.get("X-WR-TIMEZONE")
+    xwr_tz = resolve_tzid(str(xwr), zones) if xwr else None
+    window = (now - DAY, now + horizon_days * DAY)
+    events = [_normalise_event(e, zones, xwr_tz) for e in events]
+    for event in events:
+        _check_rules(event, window, max_occurrences)
+    return _expand(uid, opd, matcher, events, window, max_occurrences)
+
+
+def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tuple[int, int],
+            limit: int) -> Extracted:
+    """Expand the checked series and build the blocking bookings."""
+    found: dict[tuple[int, ...], tuple[frozenset[str], frozenset[str]]] = {}
+    locations: list[str] = []
+
+    def resources(component: Any) -> tuple[frozenset[str], frozenset[str]]:
+        # Occurrences are shallow copies sharing the property objects of their
+        # source component, so identities are a cheap cache key.
+        key = tuple(id(component.get(n)) for n in
+                    ("LOCATION", "X-APPLE-STRUCTURED-LOCATION", "ATTENDEE", "DESCRIPTION"))
+        if key not in found:
+            venues, unmatched = matcher.venues(component)
+            found[key] = (venues, matcher.persons(component))
+            if str(component.get("STATUS", "")).upper() != "CANCELLED":
+                locations.extend(unmatched)
+        return found[key]
+
+    for event in events:
+        resources(event)
+    recurring = any(n in e for e in events for n in ("RRULE", "RDATE", "RECURRENCE-ID"))
+    wrapper = icalendar.Calendar()
+    for event in events:
+        wrapper.add_component(event)
+    span = (datetime.fromtimestamp(window[0] - DAY, UTC),
+            datetime.fromtimestamp(window[1] + DAY, UTC))
+    try:
+        occurrences = recurring_ical_events.of(wrapper).between(*span)
+    except KalenderError:
+        raise
+    except Exception as exc:
+        raise _bad(f"Pengulangan kegiatan tidak dapat dihitung: {exc}") from exc
+    bookings: list[Booking] = []
+    seen = 0
+    for occ in occurrences:
+        start, end = _epoch(occ["DTSTART"].dt), _epoch(occ["DTEND"].dt)
+        if end <= window[0] or start >= window[1]:
+            continue  # history before now - 1 day does not block
+        seen += 1
+        if seen > limit:
+            raise TooManyOccurrencesError(limit)
+        if (end <= start or str(occ.get("STATUS", "")).upper() == "CANCELLED"
+                or str(occ.get("TRANSP", "")).upper() == "TRANSPARENT"):
+            continue
+        venues, persons = resources(occ)
+        rid = occ.get("RECURRENCE-ID")
+        bookings.append(Booking(
+            uid=uid, opd=opd, start=start, end=end, venues=venues, persons=persons,
+            title=str(occ.get("SUMMARY", "")),
+            private=str(occ.get("CLASS", "")).upper() in ("PRIVATE", "CONFIDENTIAL"),
+            recurrence_id=_epoch(rid.dt) if recurring and rid is not None else None))
+    bookings.sort(key=lambda b: (b.start, b.end, b.recurrence_id or 0))
+    return Extracted(uid, tuple(bookings), tuple(dict.fromkeys(locations)))

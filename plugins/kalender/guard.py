@@ -1,0 +1,202 @@
+"""The clash guard: plan and check a write before it happens, record it after.
+
+``kalender.storage`` calls, for every write path and inside Radicale's write
+lock: :meth:`Guard.plan` (parse the item, raising ``BadCalendarError`` or
+``UnknownTimezoneError``), :meth:`Guard.check` (raise ``ClashError`` unless
+the write clashes with nothing), then Radicale's own write, then
+:meth:`Guard.commit` (index and audit trail in one SQLite transaction).
+
+Only OPD calendars (``/opd/<id>/``) are checked; the merged calendars hold
+copies and are never compared with the OPD calendars. The clock is read here
+and nowhere else (``kalender.rules`` and ``kalender.extract`` get ``now``).
+
+An admin may book over a clash on purpose: a line ``Abaikan bentrok: <alasan>``
+in the event's DESCRIPTION is honoured for admin accounts only, and the reason
+is written to the audit trail with the clashes it overrode.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from kalender import audit, messages
+from kalender.deployment import CachedRegistry, Deployment
+from kalender.errors import ClashError
+from kalender.extract import Extracted, extract
+from kalender.index import Index, ItemRow
+from kalender.rules import Booking, Clash, find_clashes, venue_family
+
+DAY = 86400
+#: Prefix of actors that are the CLI itself (HTTP Basic logins cannot contain ':').
+SYSTEM_ACTOR = "kalender:"
+OVERRIDE_RE = re.compile(r"^\s*abaikan\s+bentrok\s*:\s*(\S.*)$", re.IGNORECASE | re.MULTILINE)
+#: Re-expand recurring items when fewer than this many seconds of horizon remain.
+HORIZON_SLACK = 7 * DAY
+
+ReadItem = Callable[[str, str], tuple[str, str, str] | None]  # -> (text, etag, uid)
+
+
+def opd_of(collection: str) -> str | None:
+    """OPD id of a collection path such as ``opd/dinkes``."""
+    return audit.opd_of("/" + collection.strip("/") + "/")
+
+
+@dataclass
+class Planned:
+    """One item about to be written: where, and what it books."""
+
+    collection: str  # stripped collection path, e.g. "opd/dinkes"
+    href: str
+    uid: str
+    text: str
+    extracted: Extracted | None = None  # None outside OPD calendars
+    note: str | None = None
+
+    @property
+    def bookings(self) -> tuple[Booking, ...]:
+        """Blocking occurrences of this item."""
+        return self.extracted.bookings if self.extracted else ()
+
+
+@dataclass
+class Change:
+    """Everything :meth:`Guard.commit` writes in one transaction."""
+
+    put: list[tuple[Planned, str]] = field(default_factory=list)  # (item, etag)
+    remove: list[tuple[str, str | None]] = field(default_factory=list)  # (collection, href)
+    entries: list[tuple[str, str, str | None, str | None, str | None, str | None]] = field(
+        default_factory=list)  # (action, path, href, before, after, note)
+
+
+class Guard:
+    """Clash checks and index upkeep for one deployment."""
+
+    def __init__(self, deployment: Deployment, registry: CachedRegistry,
+                 horizon_days: int = 730, max_occurrences: int = 5000) -> None:
+        self.deployment = deployment
+        self.registry = registry
+        self.index = Index(deployment.database)
+        self.horizon_days = horizon_days
+        self.max_occurrences = max_occurrences
+
+    @staticmethod
+    def now() -> int:
+        """The current time (epoch seconds)."""
+        return int(time.time())
+
+    # -- before the write ------------------------------------------------------
+    def plan(self, collection: str, href: str, text: str, uid: str) -> Planned:
+        """Parse one item for ``collection``; raises BadCalendarError on bad data."""
+        collection = collection.strip("/")
+        opd = opd_of(collection)
+        if opd is None:
+            return Planned(collection, href, uid, text)
+        extracted = extract(text, opd, self.registry.matcher(), now=self.now(),
+                            horizon_days=self.horizon_days,
+                            max_occurrences=self.max_occurrences)
+        return Planned(collection, href, uid, text, extracted)
+
+    def check(self, planned: Sequence[Planned], actor: str, replacing: str | None = None
+              ) -> str | None:
+        """Raise ClashError if ``planned`` clashes; returns an admin override note."""
+        venues = self.registry.venues()
+        replaced_opd = opd_of(replacing) if replacing else None
+        clashes: list[Clash] = []
+        earlier: list[Booking] = []
+        for p in planned:
+            if not p.bookings:
+                continue
+            existing = [b for b in self._existing(p.bookings)
+                        if replaced_opd is None or b.opd != replaced_opd]
+            clashes += find_clashes(p.bookings, existing + earlier, venues)
+            earlier += p.bookings
+        if not clashes:
+            return None
+        reason = self._override(planned, actor)
+        if reason is not None:
+            return f"abaikan bentrok: {reason} ({len(clashes)} bentrok)"
+        raise ClashError(clashes, messages.explain(clashes, self._name, self._opd_names()))
+
+    def _existing(self, bookings: Iterable[Booking]) -> list[Booking]:
+        """Indexed bookings that could clash with ``bookings`` (a superset)."""
+        bookings = list(bookings)
+        venues = self.registry.venues()
+        buffer = 60 * max((v.setup_min + v.teardown_min for v in venues.values()), default=0)
+        start = min(b.start for b in bookings) - buffer
+        end = max(b.end for b in bookings) + buffer
+        family: set[str] = set()
+        for b in bookings:
+            for v in b.venues:
+                family |= venue_family(v, venues)
+        persons = {p for b in bookings for p in b.persons}
+        return (self.index.bookings("venue", family, start, end)
+                + self.index.bookings("person", persons, start, end))
+
+    def is_admin(self, actor: str) -> bool:
+        """Admins, and the CLI's own actors ("kalender:...": no login can contain ':')."""
+        if actor.startswith(SYSTEM_ACTOR):
+            return True
+        account = self.registry.user(actor)
+        return account is not None and account.role == "admin"
+
+    def _override(self, planned: Sequence[Planned], actor: str) -> str | None:
+        """The admin's 'Abaikan bentrok' reason, if the actor is an admin and gave one."""
+        if not self.is_admin(actor):
+            return None
+        for p in planned:
+            found = OVERRIDE_RE.search(p.text.replace("\\n", "\n"))
+            if found:
+                return found.group(1).strip().rstrip("\\").strip()
+        return None
+
+    def _name(self, kind: str, resource: str) -> str:
+        """Display name of a venue or person id."""
+        if kind == "venue":
+            venue = self.registry.venues().get(resource)
+            return venue.name if venue else resource
+        person = self.registry.persons().get(resource)
+        return person.title if person else resource
+
+    def _opd_names(self) -> dict[str, str]:
+        """OPD id -> official name."""
+        return {o.id: o.name for o in self.registry.opds()}
+
+    # -- after the write -------------------------------------------------------
+    def commit(self, change: Change, actor: str) -> None:
+        """Index and audit rows of an accepted write, in one transaction."""
+        horizon = self.now() + self.horizon_days * DAY
+        with self.index.transaction() as db:
+            for collection, href in change.remove:
+                Index.remove(db, collection.strip("/"), href)
+            for p, etag in change.put:
+                recurring = "RRULE" in p.text
+                locations = p.extracted.locations if p.extracted else ()
+                Index.put(db, ItemRow(p.collection, p.href, p.uid, etag, horizon, recurring,
+                                      locations), opd_of(p.collection), p.bookings)
+            for action, path, href, before, after, note in change.entries:
+                audit.record(self.deployment.database, actor, action, path, href, before, after,
+                             note)
+
+    def maintain(self, read_item: ReadItem) -> None:
+        """Repair crash leftovers and move the horizon of recurring items forward."""
+        todo = set(self.index.pending())
+        todo |= set(self.index.stale_recurring(
+            self.now() + self.horizon_days * DAY - HORIZON_SLACK))
+        for collection, href in sorted(todo):
+            self.refresh(collection, href, read_item)
+
+    def refresh(self, collection: str, href: str, read_item: ReadItem) -> None:
+        """Re-index one item from storage (or forget it if it is gone)."""
+        found = read_item(collection, href)
+        change = Change(remove=[(collection, href)])
+        if found is not None:
+            text, etag, uid = found
+            try:
+                planned = self.plan(collection, href, text, uid)
+            except ValueError:  # stored before the rules or unparseable: keep it unbooked
+                planned = Planned(collection.strip("/"), href, uid, text)
+            change.put.append((planned, etag))
+        self.commit(change, "kalender:perbaikan")

@@ -1,0 +1,155 @@
+"""The clash index: what a write needs to know without reading every event.
+
+Persistent in ``kalender.db`` (SQLite, see ``kalender.database``), updated by
+the storage plugin inside Radicale's write lock, in one transaction per write
+together with the audit row. It answers the UID lookup Radicale does before
+every PUT (vanilla reads every item for it) and the question "which blocking
+occurrences use these venues or persons in this window".
+
+Crash safety: ``begin`` commits a *pending* row before the storage file is
+written; ``commit`` replaces the item's rows and removes the pending row in
+one transaction. After a crash, pending rows name exactly the items whose
+index rows may be stale; ``kalender.guard`` re-reads them from storage before
+the next check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kalender import database
+from kalender.rules import Booking
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One indexed item."""
+
+    collection: str
+    href: str
+    uid: str
+    etag: str
+    horizon: int
+    recurring: bool
+    locations: tuple[str, ...]
+
+
+class Index:
+    """Operations on the index tables of one deployment database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        return database.connect(self.path)
+
+    # -- reads ---------------------------------------------------------------
+    def has_uid(self, collection: str, uid: str) -> bool:
+        """Whether an item with ``uid`` is stored in ``collection``."""
+        row = self.db.execute("SELECT 1 FROM items WHERE collection = ? AND uid = ? LIMIT 1",
+                              (collection, uid)).fetchone()
+        return row is not None
+
+    def is_indexed(self, collection: str) -> bool:
+        """Whether the index knows ``collection`` (it has at least one item)."""
+        return self.db.execute("SELECT 1 FROM items WHERE collection = ? LIMIT 1",
+                               (collection,)).fetchone() is not None
+
+    def items(self, collection: str | None = None) -> Iterator[ItemRow]:
+        """Indexed items, of one collection or all."""
+        sql = "SELECT collection, href, uid, etag, horizon, recurring, locations FROM items"
+        rows = (self.db.execute(sql + " WHERE collection = ?", (collection,)) if collection
+                else self.db.execute(sql))
+        for c, h, u, e, hz, rec, loc in rows:
+            yield ItemRow(c, h, u, e, hz, bool(rec), tuple(x for x in loc.split("\n") if x))
+
+    def bookings(self, kind: str, resources: Iterable[str], start: int, end: int
+                 ) -> list[Booking]:
+        """Blocking occurrences using any of ``resources`` that overlap [start, end)."""
+        ids = sorted(set(resources))
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT uid, opd, resource, start, \"end\", title, private, rid FROM slots "  # noqa: S608
+            f"WHERE kind = ? AND resource IN ({marks}) AND start < ? AND \"end\" > ?",
+            (kind, *ids, end, start))
+        result = []
+        for uid, opd, resource, s, e, title, private, rid in rows:
+            res = frozenset({resource})
+            result.append(Booking(uid, opd, s, e, res if kind == "venue" else frozenset(),
+                                  res if kind == "person" else frozenset(), title,
+                                  bool(private), rid))
+        return result
+
+    def stale_recurring(self, before: int) -> list[tuple[str, str]]:
+        """(collection, href) of recurring items indexed only up to ``before``."""
+        return list(self.db.execute(
+            "SELECT collection, href FROM items WHERE recurring = 1 AND horizon < ?", (before,)))
+
+    def pending(self) -> list[tuple[str, str]]:
+        """(collection, href) of writes that may not have reached the index."""
+        return list(self.db.execute("SELECT collection, href FROM pending"))
+
+    def unknown_locations(self) -> dict[str, int]:
+        """Free-text locations that matched no venue, with how many items use them."""
+        counts: dict[str, int] = {}
+        for (text,) in self.db.execute("SELECT locations FROM items WHERE locations != ''"):
+            for loc in text.split("\n"):
+                counts[loc] = counts.get(loc, 0) + 1
+        return counts
+
+    # -- writes ----------------------------------------------------------------
+    def begin(self, collection: str, hrefs: Iterable[str]) -> None:
+        """Mark writes in flight (committed before the storage is touched)."""
+        self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?, ?)",
+                            [(collection, h) for h in hrefs])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection inside BEGIN IMMEDIATE: commit, or roll back on error."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @staticmethod
+    def put(db: sqlite3.Connection, row: ItemRow, opd: str | None,
+            bookings: Iterable[Booking]) -> None:
+        """Replace the rows of one item (inside a transaction)."""
+        Index.remove(db, row.collection, row.href)
+        db.execute("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (row.collection, row.href, row.uid, row.etag, row.horizon,
+                    int(row.recurring), "\n".join(row.locations)))
+        if opd is None:
+            return
+        slots = []
+        for b in bookings:
+            for kind, resources in (("venue", b.venues), ("person", b.persons)):
+                slots.extend((row.collection, row.href, b.uid, opd, kind, r, b.start, b.end,
+                              b.title, int(b.private), b.recurrence_id) for r in resources)
+        db.executemany("INSERT INTO slots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", slots)
+
+    @staticmethod
+    def remove(db: sqlite3.Connection, collection: str, href: str | None = None) -> None:
+        """Remove one item, or a whole collection when ``href`` is None."""
+        where, args = ("collection = ?", (collection,)) if href is None else (
+            "collection = ? AND href = ?", (collection, href))
+        for table in ("items", "slots", "pending"):
+            db.execute(f"DELETE FROM {table} WHERE {where}", args)  # noqa: S608
+
+    def clear(self) -> None:
+        """Empty the index (before a rebuild)."""
+        with self.transaction() as db:
+            for table in ("items", "slots", "pending"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608

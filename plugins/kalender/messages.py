@@ -1,0 +1,88 @@
+"""Clash explanations in Bahasa Indonesia, and their machine-readable details.
+
+A PIC reads one sentence per clash, e.g. "Ruang Joyoboyo sudah dipakai Dinas
+Kesehatan Kota Kediri untuk "Rapat Stunting" pada Senin 2 Des 2024 09.00-11.00
+WIB." The title of an event marked CLASS:PRIVATE or CONFIDENTIAL is never
+shown: it is called "kegiatan tertutup" (RFC 5545 §3.8.1.3 leaves the meaning
+of CLASS to the server; ours is "do not reveal").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+
+from kalender.rules import Booking, Clash
+
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+#: At most this many sentences in the message; the XML details list every clash.
+MAX_SENTENCES = 3
+
+
+def when(start: int, end: int) -> str:
+    """'Senin 2 Des 2024 09.00-11.00 WIB' (or a span over several days)."""
+    a = dt.datetime.fromtimestamp(start, WIB)
+    b = dt.datetime.fromtimestamp(end, WIB)
+
+    def day(d: dt.datetime) -> str:
+        return f"{DAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
+
+    if a.date() == b.date() or (b - a <= dt.timedelta(days=1) and b.time() == dt.time(0)
+                                and a.time() != dt.time(0)):
+        return f"{day(a)} {a:%H.%M}-{b:%H.%M} WIB"
+    if a.time() == dt.time(0) and b.time() == dt.time(0):
+        last = b - dt.timedelta(days=1)
+        return day(a) if last.date() == a.date() else f"{day(a)} s.d. {day(last)}"
+    return f"{day(a)} {a:%H.%M} WIB s.d. {day(b)} {b:%H.%M} WIB"
+
+
+def activity(b: Booking) -> str:
+    """How an existing booking is named: its title, or 'kegiatan tertutup'."""
+    return "kegiatan tertutup" if b.private or not b.title else f"\"{b.title}\""
+
+
+def sentence(clash: Clash, resource_name: str, opd_name: str) -> str:
+    """One sentence explaining ``clash``."""
+    other = clash.other
+    if clash.kind == "venue":
+        return (f"{resource_name} sudah dipakai {opd_name} untuk {activity(other)} pada "
+                f"{when(other.start, other.end)}.")
+    return (f"{resource_name} sudah dijadwalkan hadir di {activity(other)} ({opd_name}) pada "
+            f"{when(other.start, other.end)}.")
+
+
+def explain(clashes: Sequence[Clash], names: Callable[[str, str], str],
+            opd_names: Mapping[str, str]) -> str:
+    """The message for a refused write: the first clashes, then how many more."""
+    seen: list[str] = []
+    for c in clashes:
+        text = sentence(c, names(c.kind, c.resource), opd_names.get(c.other.opd, c.other.opd))
+        if text not in seen:
+            seen.append(text)
+    shown = " ".join(seen[:MAX_SENTENCES])
+    if len(seen) > MAX_SENTENCES:
+        shown += f" Dan {len(seen) - MAX_SENTENCES} bentrok lainnya."
+    occurrences = {c.booking.start for c in clashes}
+    if len(occurrences) > 1:
+        shown += f" Bentrok terjadi pada {len(occurrences)} jadwal dari kegiatan berulang ini."
+    return shown + " Pilih waktu atau tempat lain."
+
+
+def iso(epoch: int) -> str:
+    """UTC instant in the RFC 5545 basic format (e.g. 20241202T020000Z)."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def details(clashes: Sequence[Clash]) -> list[dict[str, str]]:
+    """XML attributes of each clash (no title or UID of a private event)."""
+    result = []
+    for c in clashes:
+        d = {"kind": c.kind, "resource": c.resource, "opd": c.other.opd,
+             "start": iso(c.other.start), "end": iso(c.other.end),
+             "occurrence-start": iso(c.booking.start), "occurrence-end": iso(c.booking.end)}
+        if not c.other.private:
+            d["title"] = c.other.title
+        result.append(d)
+    return result
