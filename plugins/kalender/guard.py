@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import icalendar
+
 from kalender import audit, messages
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import ClashError
@@ -147,9 +149,10 @@ class Guard:
         if not self.is_admin(actor):
             return None
         for p in planned:
-            found = OVERRIDE_RE.search(p.text.replace("\\n", "\n"))
-            if found:
-                return found.group(1).strip().rstrip("\\").strip()
+            for event in icalendar.Calendar.from_ical(p.text).walk("VEVENT"):
+                found = OVERRIDE_RE.search(str(event.get("DESCRIPTION", "")))
+                if found:
+                    return found.group(1).strip()
         return None
 
     def _name(self, kind: str, resource: str) -> str:

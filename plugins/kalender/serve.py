@@ -20,6 +20,7 @@ from radicale import log as radicale_log
 from kalender.app import Application
 from kalender.deployment import Deployment
 from kalender.provision import load_configuration
+from kalender.storage import Storage
 
 
 class _Stop(Exception):
@@ -32,9 +33,16 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def make_app(dep: Deployment) -> Application:
-    """The WSGI application of a deployment (registries validated first)."""
+    """The WSGI application of a deployment (registries validated, crash leftovers repaired)."""
     dep.validate()
-    return Application(load_configuration(dep))
+    app = Application(load_configuration(dep))
+    store = app._storage
+    if isinstance(store, Storage):
+        # Writes interrupted by a crash (kill -9) are re-read from storage now,
+        # so the index is complete before the first request.
+        with store.acquire_lock("w", "kalender:startup", actor="kalender:startup"):
+            store.guard.maintain(store.read_item)
+    return app
 
 
 def serve(dep: Deployment, host: str, port: int, threads: int = 8) -> None:

@@ -1,0 +1,325 @@
+"""Clash rules end to end over HTTP: every write path, every rule, the non-clash cases."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.client
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from xml.etree import ElementTree as ET
+
+import caldav
+import pytest
+from caldav.lib import error as caldav_error
+
+from kalender import audit, cli
+from tests.conftest import PASSWORD, LiveServer, make_deployment, serve_in_thread
+
+K = "{urn:x-kalender-opd:}"
+#: A Monday well inside the 2-year horizon, computed from today (never hard-coded).
+BASE = dt.date.today() + dt.timedelta(days=(7 - dt.date.today().weekday()) % 7 + 56)
+
+
+def day(offset: int = 0) -> str:
+    """BASE + offset days as YYYYMMDD."""
+    return (BASE + dt.timedelta(days=offset)).strftime("%Y%m%d")
+
+
+def ics(uid: str, start: str, end: str, *, location: str = "", summary: str = "Rapat",
+        extra: str = "", tz: str = "Asia/Jakarta", overrides: str = "") -> str:
+    """One calendar object; ``start``/``end`` like 20270105T090000 (WIB)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Kalender OPD//tests//ID",
+             "BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z",
+             f"DTSTART;TZID={tz}:{start}", f"DTEND;TZID={tz}:{end}", f"SUMMARY:{summary}"]
+    if location:
+        lines.append(f"LOCATION:{location}")
+    lines += [x for x in extra.strip().splitlines() if x]
+    lines.append("END:VEVENT")
+    lines += [x for x in overrides.strip().splitlines() if x]
+    lines += ["END:VCALENDAR", ""]
+    return "\r\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A deployment for the clash tests (its own, so other tests don't book its slots)."""
+    dep = make_deployment(tmp_path_factory.mktemp("clash") / "kediri")
+    yield from serve_in_thread(dep)
+
+
+def put(srv: LiveServer, login: str, opd: str, body: str, name: str | None = None
+        ) -> tuple[int, str]:
+    """PUT ``body`` into /opd/<opd>/; (status, response text)."""
+    name = name or f"{uuid.uuid4().hex}.ics"
+    r = srv.request(login, "PUT", f"/opd/{opd}/{name}", data=body.encode(),
+                    headers={"Content-Type": "text/calendar; charset=utf-8"})
+    return r.status_code, r.text
+
+
+def clashes(text: str) -> list[dict[str, str]]:
+    """The clash elements of a DAV:error body."""
+    return [dict(e.attrib) for e in ET.fromstring(text).iter(f"{K}clash")]
+
+
+def uid() -> str:
+    """A fresh UID."""
+    return f"{uuid.uuid4()}@test"
+
+
+def test_venue_clash_via_caldav_client(srv: LiveServer) -> None:
+    """A PIC of another OPD saving a clashing event with the caldav client is refused."""
+    assert put(srv, "pic-x", "dinkes", ics(uid(), f"{day()}T090000", f"{day()}T110000",
+                                           location="R. Joyoboyo Balaikota Kediri"))[0] == 201
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with caldav.DAVClient(srv.url + "/", username="pic-y", password=PASSWORD) as client:
+            cal = client.calendar(url=srv.url + "/opd/dinsos/")
+            with pytest.raises(caldav_error.DAVError) as exc:
+                cal.save_event(ics(uid(), f"{day()}T100000", f"{day()}T120000",
+                                   location="Ruang Joyoboyo"))
+    assert isinstance(exc.value, caldav_error.AuthorizationError)
+
+
+def test_clash_answer_format(srv: LiveServer) -> None:
+    """403 with reason phrase, XML body, details and a sentence in Bahasa Indonesia."""
+    put(srv, "pic-x", "dinkes", ics(uid(), f"{day(1)}T090000", f"{day(1)}T110000",
+                                    location="Ruang Kilisuci", summary="Rapat Gizi"))
+    # http.client shows the status line as sent (urllib3-future normalises the reason).
+    host, port = srv.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    token = base64.b64encode(f"pic-y:{PASSWORD}".encode()).decode()
+    conn.request("PUT", f"/opd/dinsos/{uuid.uuid4().hex}.ics",
+                 ics(uid(), f"{day(1)}T103000", f"{day(1)}T113000", location="R. Kilisuci"),
+                 {"Authorization": f"Basic {token}", "Content-Type": "text/calendar"})
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    assert r.status == 403 and r.reason == "Jadwal Bentrok"
+    assert r.getheader("Content-Type") == "application/xml; charset=utf-8"
+    root = ET.fromstring(body)
+    assert root.tag == "{DAV:}error" and root.find(f"{K}no-venue-clash") is not None
+    (detail,) = clashes(body.decode())
+    assert detail["resource"] == "ruang-kilisuci" and detail["opd"] == "dinkes"
+    assert detail["start"] == f"{day(1)}T020000Z" and detail["end"] == f"{day(1)}T040000Z"
+    message = root.findtext(f"{K}message") or ""
+    assert message.startswith("Ruang Kilisuci sudah dipakai Dinas Kesehatan Kota Kediri")
+    assert "09.00-11.00 WIB" in message and "Rapat Gizi" in message
+
+
+def test_private_title_not_revealed(srv: LiveServer) -> None:
+    """CLASS:PRIVATE/CONFIDENTIAL: 'kegiatan tertutup', no title anywhere in the answer."""
+    put(srv, "pic-x", "dinkes", ics(uid(), f"{day(2)}T090000", f"{day(2)}T100000",
+                                    location="Ruang Command Center", summary="Rahasia Negara",
+                                    extra="CLASS:CONFIDENTIAL"))
+    status, text = put(srv, "pic-y", "dinsos", ics(uid(), f"{day(2)}T093000", f"{day(2)}T103000",
+                                                   location="Command Center Balaikota Kediri"))
+    assert status == 403 and "kegiatan tertutup" in text and "Rahasia" not in text
+
+
+def test_person_clash_description_and_attendee(srv: LiveServer) -> None:
+    """Persons from DESCRIPTION lines and from ATTENDEE e-mail (registered via the CLI)."""
+    assert cli.main(["person", "add", "narsum-budi", "Dr. Budi Santoso", "--email",
+                     "budi@example.org", "--dir", str(srv.dep.root)]) == 0
+    put(srv, "pic-x", "dinkes", ics(uid(), f"{day(3)}T090000", f"{day(3)}T110000",
+                                    location="Taman Brantas",
+                                    extra="DESCRIPTION:Narasumber: Wali Kota Kediri\\; "
+                                          "Dr. Budi Santoso"))
+    status, text = put(srv, "pic-y", "dinsos", ics(
+        uid(), f"{day(3)}T100000", f"{day(3)}T120000", location="Aula Kelurahan",
+        extra="ATTENDEE;CN=Budi;ROLE=REQ-PARTICIPANT:mailto:BUDI@example.org"))
+    assert status == 403 and clashes(text)[0]["resource"] == "narsum-budi"
+    status, text = put(srv, "pic-y", "dinsos", ics(
+        uid(), f"{day(3)}T100000", f"{day(3)}T120000", extra="DESCRIPTION:Pimpinan: Walikota"))
+    assert status == 403 and "Wali Kota Kediri sudah dijadwalkan" in text
+
+
+def test_non_blocking_cases(srv: LiveServer) -> None:
+    """Touching times, CANCELLED, TRANSPARENT and outside places never clash."""
+    loc = "Ruang Sidang DPRD Kota Kediri"  # no buffers in the default registry
+    assert put(srv, "pic-x", "dinkes", ics(uid(), f"{day(4)}T090000", f"{day(4)}T100000",
+                                           location=loc))[0] == 201
+    assert put(srv, "pic-y", "dinsos", ics(uid(), f"{day(4)}T100000", f"{day(4)}T110000",
+                                           location=loc))[0] == 201
+    for extra in ("STATUS:CANCELLED", "TRANSP:TRANSPARENT"):
+        assert put(srv, "pic-y", "dinsos", ics(uid(), f"{day(4)}T090000", f"{day(4)}T100000",
+                                               location=loc, extra=extra))[0] == 201
+    for _ in range(2):
+        assert put(srv, "pic-y", "dinsos", ics(uid(), f"{day(4)}T090000", f"{day(4)}T100000",
+                                               location="Rumah Makan Bu Rudi"))[0] == 201
+
+
+def test_edit_same_event_and_delete_frees(srv: LiveServer) -> None:
+    """An event never clashes with itself; DELETE frees the slot at once."""
+    u, name = uid(), "edit.ics"
+    assert put(srv, "pic-x", "dinkes", ics(u, f"{day(5)}T090000", f"{day(5)}T110000",
+                                           location="Taman Sekartaji"), name)[0] == 201
+    assert put(srv, "pic-x", "dinkes", ics(u, f"{day(5)}T100000", f"{day(5)}T120000",
+                                           location="Taman Sekartaji"), name)[0] == 204
+    other = ics(uid(), f"{day(5)}T130000", f"{day(5)}T140000", location="Taman Sekartaji")
+    assert put(srv, "pic-y", "dinsos", other)[0] == 403  # 60 min setup buffer
+    assert srv.request("pic-x", "DELETE", f"/opd/dinkes/{name}").status_code in (200, 204)
+    assert put(srv, "pic-y", "dinsos", other)[0] == 201
+
+
+def test_move_between_opd_keeps_index(srv: LiveServer) -> None:
+    """MOVE to another own OPD: no self-clash, and the slot then belongs to the new OPD."""
+    name = "pindah.ics"
+    assert put(srv, "pic-xz", "dinkes", ics(uid(), f"{day(6)}T090000", f"{day(6)}T110000",
+                                            location="Ruang Joyoboyo"), name)[0] == 201
+    r = srv.request("pic-xz", "MOVE", f"/opd/dinkes/{name}",
+                    headers={"Destination": f"{srv.url}/opd/diskominfo/{name}"})
+    assert r.status_code == 201
+    status, text = put(srv, "pic-y", "dinsos", ics(uid(), f"{day(6)}T100000", f"{day(6)}T103000",
+                                                   location="Ruang Joyoboyo"))
+    assert status == 403 and clashes(text)[0]["opd"] == "diskominfo"
+
+
+WEEKLY = "RRULE:FREQ=WEEKLY;COUNT=8"
+
+
+def test_recurring_series_lists_every_clash(srv: LiveServer) -> None:
+    """A weekly series over two booked Tuesdays is refused with both occurrences listed."""
+    for week in (2, 5):
+        assert put(srv, "pic-x", "dinkes", ics(uid(), f"{day(7 * week + 1)}T090000",
+                                               f"{day(7 * week + 1)}T100000",
+                                               location="Hutan Kota Joyoboyo"))[0] == 201
+    status, text = put(srv, "pic-y", "dinsos", ics(uid(), f"{day(1)}T090000", f"{day(1)}T100000",
+                                                   location="Hutan Joyoboyo", extra=WEEKLY))
+    assert status == 403
+    starts = sorted(c["occurrence-start"] for c in clashes(text))
+    assert starts == [f"{day(15)}T020000Z", f"{day(36)}T020000Z"]
+    assert "2 jadwal" in text
+
+
+def test_recurring_exdate_and_overrides_resolve(srv: LiveServer) -> None:
+    """EXDATE (in UTC against a zoned start), a moved or cancelled override: accepted."""
+    booked = day(7 * 3 + 2)  # a Wednesday in week 3
+    assert put(srv, "pic-x", "dinkes", ics(uid(), f"{booked}T090000", f"{booked}T100000",
+                                           location="Memorial Park"))[0] == 201
+    series = dict(start=f"{day(2)}T090000", end=f"{day(2)}T100000", location="Memorial Park")
+    u = uid()
+    assert put(srv, "pic-y", "dinsos", ics(u, **series, extra=WEEKLY))[0] == 403
+    exdate = f"EXDATE:{booked}T020000Z"
+    assert put(srv, "pic-y", "dinsos", ics(u, **series, extra=f"{WEEKLY}\n{exdate}"),
+               "exdate.ics")[0] == 201
+    assert srv.request("pic-y", "DELETE", "/opd/dinsos/exdate.ics").status_code == 200
+    for change in ("STATUS:CANCELLED", f"DTSTART;TZID=Asia/Jakarta:{booked}T140000\n"
+                                       f"DTEND;TZID=Asia/Jakarta:{booked}T150000"):
+        u2 = uid()
+        override = (f"BEGIN:VEVENT\nUID:{u2}\nDTSTAMP:20260101T000000Z\n"
+                    f"RECURRENCE-ID;TZID=Asia/Jakarta:{booked}T090000\n"
+                    + ("" if change.startswith("DTSTART") else
+                       f"DTSTART;TZID=Asia/Jakarta:{booked}T090000\n"
+                       f"DTEND;TZID=Asia/Jakarta:{booked}T100000\n")
+                    + f"{change}\nSUMMARY:Rapat\nEND:VEVENT")
+        body = ics(u2, f"{day(2)}T120000", f"{day(2)}T130000", location="Memorial Park",
+                   extra=WEEKLY, overrides=override)
+        # the series itself at 12-13 never clashes; the override holds the booked day
+        status, text = put(srv, "pic-y", "dinsos", body.replace("T120000", "T090000")
+                           .replace("T130000", "T100000"), "override.ics")
+        assert status == 201, text
+        assert srv.request("pic-y", "DELETE", "/opd/dinsos/override.ics").status_code == 200
+
+
+def test_bad_input_is_a_clear_4xx(srv: LiveServer) -> None:
+    """Unknown TZID, endless recurrence, garbage: 4xx with a message, nothing stored."""
+    status, text = put(srv, "pic-x", "dinkes", ics(uid(), f"{day(9)}T090000",
+                                                   f"{day(9)}T100000", tz="Mars/Olympus_Mons"))
+    assert status == 400 and "Mars/Olympus_Mons" in text
+    started = time.monotonic()
+    status, _ = put(srv, "pic-x", "dinkes", ics(uid(), f"{day(9)}T090000", f"{day(9)}T090001",
+                                                extra="RRULE:FREQ=SECONDLY"))
+    assert 400 <= status < 500 and time.monotonic() - started < 10
+    assert put(srv, "pic-x", "dinkes", "BEGIN:VCALENDAR\r\nbukan kalender\r\n")[0] == 400
+    names = [p.name for p in (srv.dep.collections / "collection-root/opd/dinkes").glob("*.ics")]
+    assert all("Mars" not in (srv.dep.collections / "collection-root/opd/dinkes" / n)
+               .read_text("utf-8") for n in names)
+
+
+def test_import_is_checked_as_a_whole(srv: LiveServer) -> None:
+    """Whole-calendar PUT (admin import): a clash with others or inside the file refuses all."""
+    assert put(srv, "pic-y", "dinsos", ics(uid(), f"{day(10)}T090000", f"{day(10)}T100000",
+                                           location="Taman Brantas"))[0] == 201
+
+    def calendar(*events: str) -> str:
+        head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kalender OPD//tests//ID\r\n"
+        inner = "".join(e.split(head)[1].split("END:VCALENDAR")[0] for e in events)
+        return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kalender OPD//tests//ID\r\n"
+                + inner + "END:VCALENDAR\r\n")
+
+    clash_outside = calendar(ics(uid(), f"{day(10)}T093000", f"{day(10)}T103000",
+                                 location="Taman Brantas"))
+    clash_inside = calendar(ics(uid(), f"{day(11)}T090000", f"{day(11)}T100000",
+                                location="Alun-Alun Kota Kediri"),
+                            ics(uid(), f"{day(11)}T093000", f"{day(11)}T103000",
+                                location="Alun-alun Kediri"))
+    for body in (clash_outside, clash_inside):
+        r = srv.request("admin-a", "PUT", "/opd/kec-kota/", data=body.encode(),
+                        headers={"Content-Type": "text/calendar"})
+        assert r.status_code == 403, r.text
+    assert not list((srv.dep.collections / "collection-root/opd/kec-kota").glob("*.ics"))
+    fine = calendar(ics(uid(), f"{day(12)}T090000", f"{day(12)}T100000", location="Taman Brantas"))
+    r = srv.request("admin-a", "PUT", "/opd/kec-kota/", data=fine.encode(),
+                    headers={"Content-Type": "text/calendar"})
+    assert r.status_code == 201, r.text
+    assert put(srv, "pic-y", "dinsos", ics(uid(), f"{day(12)}T093000", f"{day(12)}T100000",
+                                           location="Taman Brantas"))[0] == 403
+
+
+def test_admin_override_is_audited(srv: LiveServer) -> None:
+    """'Abaikan bentrok: alasan' works for an admin only and is recorded."""
+    assert put(srv, "pic-x", "dinkes", ics(uid(), f"{day(13)}T090000", f"{day(13)}T100000",
+                                           location="Selomangleng"))[0] == 201
+    line = "DESCRIPTION:Abaikan bentrok: kunjungan Gubernur\\, disetujui Sekda"
+    body = ics(uid(), f"{day(13)}T090000", f"{day(13)}T100000", location="Goa Selomangleng",
+               extra=line)
+    assert put(srv, "pic-y", "dinsos", body)[0] == 403
+    assert put(srv, "admin-a", "dinsos", body, "admin-override.ics")[0] == 201
+    notes = [e.note for e in audit.entries(srv.dep.database, "dinsos")
+             if e.href == "admin-override.ics"]
+    assert notes and "kunjungan Gubernur" in (notes[0] or "")
+
+
+def test_merged_calendars_are_not_checked(srv: LiveServer) -> None:
+    """The sync account writes copies into the merged calendars without clash checks."""
+    body = ics(uid(), f"{day(13)}T090000", f"{day(13)}T100000", location="Selomangleng")
+    r = srv.request("sync-a", "PUT", f"/publik/agenda/{uuid.uuid4().hex}.ics", data=body.encode(),
+                    headers={"Content-Type": "text/calendar"})
+    assert r.status_code == 201
+
+
+def test_capacity_and_parent_from_cli(srv: LiveServer) -> None:
+    """Capacity 2 allows two parallel bookings; a hall and its part block each other."""
+    d = str(srv.dep.root)
+    assert cli.main(["venue", "add", "aula-besar", "Aula Besar Bappeda", "--capacity", "2",
+                     "--dir", d]) == 0
+    assert cli.main(["venue", "add", "aula-besar-a", "Aula Besar Sisi A", "--parent",
+                     "aula-besar", "--dir", d]) == 0
+    slot = (f"{day(14)}T090000", f"{day(14)}T100000")
+    assert put(srv, "pic-x", "dinkes", ics(uid(), *slot, location="Aula Besar Bappeda"))[0] == 201
+    assert put(srv, "pic-y", "dinsos", ics(uid(), *slot, location="Aula Besar Bappeda"))[0] == 201
+    assert put(srv, "pic-y", "dinsos", ics(uid(), *slot, location="Aula Besar Bappeda"))[0] == 403
+    later = (f"{day(14)}T130000", f"{day(14)}T140000")
+    assert put(srv, "pic-x", "dinkes", ics(uid(), *later, location="Aula Besar Sisi A"))[0] == 201
+    assert put(srv, "pic-y", "dinsos", ics(uid(), *later, location="Aula Besar Bappeda"))[0] == 403
+
+
+def test_unknown_locations_and_verify(srv: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """venue unknown counts outside places; verify agrees with storage, then catches tampering."""
+    d = str(srv.dep.root)
+    put(srv, "pic-x", "dinkes", ics(uid(), f"{day(20)}T090000", f"{day(20)}T100000",
+                                    location="Pendopo Kelurahan Bangsal"))
+    capsys.readouterr()
+    assert cli.main(["venue", "unknown", "--dir", d]) == 0
+    assert "Pendopo Kelurahan Bangsal" in capsys.readouterr().out
+    assert cli.main(["verify", "--dir", d]) == 0
+    victim = next((srv.dep.collections / "collection-root/opd/dinkes").glob("*.ics"))
+    text = victim.read_text("utf-8")
+    victim.unlink()
+    assert cli.main(["verify", "--dir", d]) == 1
+    victim.write_text(text, "utf-8")
+    assert cli.main(["reindex", "--dir", d]) == 0
+    assert cli.main(["verify", "--dir", d]) == 0
