@@ -1,0 +1,144 @@
+"""Faults with real server processes: racing writers across processes, kill -9 mid-write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from kalender import cli
+from kalender.deployment import Deployment
+from tests.conftest import PASSWORD, make_deployment
+from tests.test_cli import KALENDER, free_port
+
+SLOT = (dt.date.today() + dt.timedelta(days=40)).strftime("%Y%m%d")
+OPDS = ("dinkes", "dinsos", "disdik", "dishub", "bappeda", "diskominfo")
+
+
+def event(uid: str, start: str, end: str, location: str = "Ruang Joyoboyo") -> bytes:
+    """One event at ``location`` on SLOT."""
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kalender OPD//tests//ID\r\n"
+            f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n"
+            f"DTSTART;TZID=Asia/Jakarta:{SLOT}T{start}\r\nDTEND;TZID=Asia/Jakarta:{SLOT}T{end}\r\n"
+            f"SUMMARY:Rapat {uid}\r\nLOCATION:{location}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            ).encode()
+
+
+class Server:
+    """``kalender serve`` as a real process."""
+
+    def __init__(self, dep: Deployment) -> None:
+        self.dep = dep
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([*KALENDER, "serve", str(dep.root), "--port", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                requests.get(self.url + "/publik/agenda/", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop (or kill) the process."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def dep(tmp_path: Path) -> Deployment:
+    """A deployment with one PIC per OPD in OPDS."""
+    return make_deployment(tmp_path / "kediri",
+                           {f"pic-{o}": ("pic", (o,)) for o in OPDS})
+
+
+@pytest.fixture
+def servers(dep: Deployment) -> Iterator[list[Server]]:
+    """Three server processes on one deployment (one lock file, one index)."""
+    started = [Server(dep) for _ in range(3)]
+    yield started
+    for s in started:
+        s.stop()
+
+
+def test_racing_writers_across_processes(dep: Deployment, servers: list[Server]) -> None:
+    """18 clients, 3 processes, one venue slot: exactly one write succeeds."""
+    def attempt(n: int) -> int:
+        opd = OPDS[n % len(OPDS)]
+        url = servers[n % len(servers)].url
+        r = requests.put(f"{url}/opd/{opd}/race-{n}.ics", data=event(f"race-{n}", "090000",
+                                                                      "110000"),
+                         auth=(f"pic-{opd}", PASSWORD), timeout=60,
+                         headers={"Content-Type": "text/calendar"})
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=18) as pool:
+        statuses = list(pool.map(attempt, range(18)))
+    assert sorted(statuses) == [201] + [403] * 17
+    stored = list((dep.collections / "collection-root/opd").glob("*/race-*.ics"))
+    assert len(stored) == 1
+    assert cli.main(["verify", "--dir", str(dep.root)]) == 0
+
+
+def test_kill_9_mid_write_loses_no_acknowledged_write(dep: Deployment) -> None:
+    """SIGKILL during a stream of writes, restart: acknowledged events kept, verify passes."""
+    acked: list[tuple[str, str]] = []
+    rng = random.Random(7)  # noqa: S311 - reproducible kill points
+    minute = 0
+    for _round in range(3):
+        server = Server(dep)
+        stop = threading.Event()
+
+        def writer(srv: Server = server, stop: threading.Event = stop) -> None:
+            nonlocal minute
+            while not stop.is_set():
+                opd = OPDS[minute % len(OPDS)]
+                start = f"{(minute // 60) % 24:02d}{minute % 60:02d}00"
+                end = f"{(minute // 60) % 24:02d}{minute % 60:02d}30"
+                name = f"k{uuid.uuid4().hex[:10]}"
+                minute += 1
+                try:
+                    r = requests.put(f"{srv.url}/opd/{opd}/{name}.ics",
+                                     data=event(name, start, end, "Ruang Kilisuci"),
+                                     auth=(f"pic-{opd}", PASSWORD), timeout=10)
+                except requests.RequestException:
+                    return
+                if r.status_code == 201:
+                    acked.append((opd, name))
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        time.sleep(0.5 + rng.random())
+        server.stop(signal.SIGKILL)
+        stop.set()
+        thread.join(timeout=20)
+    assert len(acked) > 5
+    server = Server(dep)  # restart: repairs interrupted writes before serving
+    try:
+        for opd, name in acked:
+            r = requests.get(f"{server.url}/opd/{opd}/{name}.ics",
+                             auth=(f"pic-{opd}", PASSWORD), timeout=10)
+            assert r.status_code == 200, (opd, name)
+        # the index knows every acknowledged booking: the same slot is refused
+        opd, name = acked[-1]
+        body = (dep.collections / f"collection-root/opd/{opd}/{name}.ics").read_bytes()
+        clash = body.replace(name.encode(), b"other-" + name.encode())
+        r = requests.put(f"{server.url}/opd/{opd}/other-{name}.ics", data=clash,
+                         auth=(f"pic-{opd}", PASSWORD), timeout=10)
+        assert r.status_code == 403
+    finally:
+        server.stop()
+    assert cli.main(["verify", "--dir", str(dep.root)]) == 0
