@@ -96,7 +96,7 @@ def test_racing_writers_across_processes(dep: Deployment, servers: list[Server])
 def test_kill_9_mid_write_loses_no_acknowledged_write(dep: Deployment) -> None:
     """SIGKILL during a stream of writes, restart: acknowledged events kept, verify passes."""
     acked: list[tuple[str, str]] = []
-    rng = random.Random(7)  # noqa: S311 - reproducible kill points
+    rng = random.Random(7)
     minute = 0
     for _round in range(3):
         server = Server(dep)

@@ -1,28 +1,17 @@
 """Turn one stored iCalendar object into bookings: parsing, time zones, expansion.
 
-This is the only module that reads iCalendar. Rules (also in docs/rules.md):
-
-* One Radicale item is one VCALENDAR with one UID: a master VEVENT and its
-  RECURRENCE-ID overrides (RFC 5545 §3.8.4.4). More UIDs -> BadCalendarError;
-  VTODO/VJOURNAL-only items give no bookings.
-* Every TZID goes through :func:`kalender.tz.resolve_tzid` (an unknown TZID
-  without VTIMEZONE raises instead of becoming floating). Floating times and
-  all-day dates are WIB (Asia/Jakarta). UTC times follow X-WR-TIMEZONE when
-  the calendar has one (Google), so a rule keeps its local wall-clock time.
-* Occurrences come from recurring-ical-events (RRULE, RDATE, EXDATE and
-  RECURRENCE-ID matched as instants, not strings), limited to the window
-  ``[now - 1 day, now + horizon_days]``: history does not block, and an
-  unbounded rule is only expanded up to the horizon. Before expanding, each
-  rule's cost is estimated and its occurrences in the window are counted
-  lazily; more than ``max_occurrences`` -> TooManyOccurrencesError, so
-  FREQ=SECONDLY is refused at once. A rule that can never match (30 February)
-  yields nothing instead of searching to the year 9999.
-* Without DTEND the end is DTSTART + DURATION; without both, a DATE lasts one
-  day and a DATE-TIME lasts zero seconds (RFC 5545 §3.6.1). A zero-length
-  occurrence, STATUS:CANCELLED and TRANSP:TRANSPARENT do not block; these are
-  decided per occurrence, so an override can cancel a single one.
-* Venues and persons are read per occurrence (an override may move the
-  meeting to another room or change who attends).
+The only module that reads iCalendar; the rules are explained in docs/rules.md.
+In short: one item = one UID (a master VEVENT and its RECURRENCE-ID overrides,
+RFC 5545 §3.8.4.4); every TZID goes through :func:`kalender.tz.resolve_tzid`;
+floating times and DATEs are WIB; UTC times follow X-WR-TIMEZONE (Google).
+Occurrences (recurring-ical-events: RRULE, RDATE, and EXDATE/RECURRENCE-ID
+matched as instants) are kept within ``[now - 1 day, now + horizon_days]`` -
+history does not block. Rules are costed and counted lazily *before*
+expansion, so FREQ=SECONDLY is refused at once and a rule that can never
+match (30 February) does not search to the year 9999. An end comes from
+DTEND, else DURATION, else one day for a DATE and zero for a DATE-TIME
+(RFC 5545 §3.6.1). Zero-length, STATUS:CANCELLED and TRANSP:TRANSPARENT
+occurrences do not block, decided per occurrence like venues and persons.
 """
 
 from __future__ import annotations
@@ -39,7 +28,7 @@ import recurring_ical_events
 from dateutil.rrule import rrule, rrulestr
 from icalendar.prop import vDDDLists, vDDDTypes, vRecur
 
-from kalender.errors import BadCalendarError, KalenderError, TooManyOccurrencesError
+from kalender.errors import BadCalendarError, TooManyOccurrencesError
 from kalender.rules import Booking
 from kalender.tz import JAKARTA, resolve_tzid
 
@@ -60,7 +49,7 @@ _UNIT = {"BYSECOND": "SECONDLY", "BYMINUTE": "MINUTELY", "BYHOUR": "HOURLY"}
 _DAY_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY")
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _KEY_PROPERTIES = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
-                   "RECURRENCE-ID", "UID", "STATUS", "TRANSP", None}
+                   "RECURRENCE-ID", "UID", "STATUS", "TRANSP"}
 
 
 @dataclass(frozen=True)
@@ -70,10 +59,6 @@ class Extracted:
     uid: str
     bookings: tuple[Booking, ...]  # blocking occurrences within [now - 1 day, now + horizon]
     locations: tuple[str, ...]  # free-text locations that matched no registered venue
-
-
-def _bad(message: str) -> BadCalendarError:
-    return BadCalendarError(message)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -92,21 +77,26 @@ def _epoch(value: date) -> int:
 
 
 def _parse(data: str | bytes | icalendar.Calendar) -> icalendar.Calendar:
+    """The VCALENDAR of the item (a bare VEVENT is wrapped) or BadCalendarError."""
     if isinstance(data, icalendar.Calendar):
-        return data
-    try:
-        # icalendar warns about guessing "/vendor/Area/City" TZIDs; we resolve them ourselves.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            parsed = icalendar.Calendar.from_ical(data)
-    except Exception as exc:
-        raise _bad(f"Data kalender tidak dapat dibaca (format iCalendar rusak): {exc}") from exc
-    if parsed.name == "VEVENT":  # a bare VEVENT: be lenient, wrap it
+        parsed = data
+    else:
+        try:  # icalendar warns when it guesses "/vendor/Area/City" TZIDs; we resolve them
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = icalendar.Calendar.from_ical(data)
+        except Exception as exc:
+            raise BadCalendarError(f"Data kalender tidak dapat dibaca: {exc}") from exc
+    for component in parsed.walk():
+        for name, message in getattr(component, "errors", ()):
+            if name is None:  # a line that is not "NAME;PARAMS:VALUE" at all
+                raise BadCalendarError(f"Ada baris yang bukan format iCalendar: {message}")
+    if parsed.name == "VEVENT":
         wrapper = icalendar.Calendar()
         wrapper.add_component(parsed)
         return wrapper
     if parsed.name != "VCALENDAR":
-        raise _bad("Data kalender harus berupa VCALENDAR.")
+        raise BadCalendarError("Data kalender harus berupa VCALENDAR.")
     return parsed
 
 
@@ -128,10 +118,10 @@ def _localise(value: Any, tzid: str | None, zones: Mapping[str, Any], xwr: tzinf
 def _normalise_event(event: Any, zones: Mapping[str, Any], xwr: tzinfo | None) -> Any:
     """A copy of the VEVENT with resolved zones, checked times and UTC UNTIL values."""
     for name, message in getattr(event, "errors", ()):
-        if name in _KEY_PROPERTIES:
-            raise _bad(f"Properti {name or 'kalender'} tidak valid: {message}")
+        if name in _KEY_PROPERTIES:  # icalendar keeps going; a broken time is fatal here
+            raise BadCalendarError(f"Properti {name} tidak valid: {message}")
     if "DTSTART" not in event:
-        raise _bad("Kegiatan tidak memiliki DTSTART (waktu mulai).")
+        raise BadCalendarError("Kegiatan tidak memiliki DTSTART (waktu mulai).")
     new = event.copy()  # never modify the caller's Calendar
     for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
         if (prop := event.get(name)) is not None:
@@ -148,9 +138,9 @@ def _normalise_event(event: Any, zones: Mapping[str, Any], xwr: tzinfo | None) -
                                     for d in lst.dts]) for lst in _as_list(event[name])]
     start = new["DTSTART"].dt
     if "DTEND" in new and _epoch(new["DTEND"].dt) < _epoch(start):
-        raise _bad("DTEND (waktu selesai) lebih awal daripada DTSTART (waktu mulai).")
+        raise BadCalendarError("DTEND (waktu selesai) lebih awal daripada DTSTART (waktu mulai).")
     if "DURATION" in new and new["DURATION"].dt < timedelta(0):
-        raise _bad("DURATION (lama kegiatan) tidak boleh negatif.")
+        raise BadCalendarError("DURATION (lama kegiatan) tidak boleh negatif.")
     if "RRULE" in event:
         new["RRULE"] = [_fix_until(vRecur(rule), start) for rule in _as_list(event["RRULE"])]
     return new
@@ -161,7 +151,8 @@ def _fix_until(rule: vRecur, start: date) -> vRecur:
     if not rule.get("UNTIL"):
         return rule
     if rule.get("COUNT"):
-        raise _bad("RRULE tidak boleh memuat COUNT dan UNTIL sekaligus (RFC 5545 §3.3.10).")
+        raise BadCalendarError("RRULE tidak boleh memuat COUNT dan UNTIL sekaligus "
+                               "(RFC 5545 §3.3.10).")
     until = rule["UNTIL"][0]
     if isinstance(start, datetime):
         if not isinstance(until, datetime):  # a DATE UNTIL includes that whole day
@@ -201,11 +192,38 @@ def _satisfiable(rule: vRecur, freq: str, start: datetime) -> bool:
         if next(iter(rrulestr(probe, dtstart=first_day)), None) is None:
             return False
     positions = [abs(int(p)) for p in rule.get("BYSETPOS", [])]
-    size = {"YEARLY": 366, "MONTHLY": 31, "WEEKLY": 7}.get(freq, 1)
+    return not positions or min(positions) <= _set_size(rule, freq)
+
+
+def _set_size(rule: vRecur, freq: str) -> int:
+    """An upper bound of the candidates in one period, which BYSETPOS picks from."""
+    def n(part: str) -> int:
+        return len(rule.get(part, []))
+
+    days = [str(d) for d in rule.get("BYDAY", [])]
+    plain = sum(1 for d in days if d.isalpha())  # "MO": every Monday; "2MO": one
+    ordinal, months = len(days) - plain, n("BYMONTH")
+    other_days = any(n(p) for p in _DAY_PARTS[1:])
+    bounds: list[int] = []  # each is an upper bound; the day parts intersect
+    if freq == "WEEKLY":
+        bounds = [len(days) or (7 if other_days else 1)]
+    elif freq == "MONTHLY":
+        bounds = [b for b in (n("BYMONTHDAY"), ordinal + 5 * plain) if b]
+        bounds = bounds or [31 if other_days else 1]
+    elif freq == "YEARLY":
+        weekly = ordinal * (months or 1) + plain * (5 * months if months else 53)
+        bounds = [b for b in (n("BYYEARDAY"), n("BYMONTHDAY") * (months or 12),
+                              7 * n("BYWEEKNO"), weekly) if b] or [months or 1]
+    return min(bounds or [1]) * _times(rule, freq)  # DAILY and finer: one day per period
+
+
+def _times(rule: vRecur, freq: str) -> int:
+    """How many times of day a BYHOUR/BYMINUTE/BYSECOND finer than FREQ expands to."""
+    factor = 1
     for part, unit in _UNIT.items():
         if _ORDER.index(freq) > _ORDER.index(unit):
-            size *= len(rule.get(part, [])) or 1
-    return not positions or min(positions) <= size
+            factor *= len(rule.get(part, [])) or 1
+    return factor
 
 
 def _check_rules(event: Any, window: tuple[int, int], limit: int) -> None:
@@ -220,17 +238,14 @@ def _check_rules(event: Any, window: tuple[int, int], limit: int) -> None:
             interval = int(rule.get("INTERVAL", [1])[0])
             parsed: rrule = rrulestr(rule.to_ical().decode(), dtstart=dtstart)  # type: ignore[assignment]
         except (ValueError, TypeError, KeyError) as exc:
-            raise _bad(f"Aturan pengulangan (RRULE) tidak valid: {exc}") from exc
+            raise BadCalendarError(f"Aturan pengulangan (RRULE) tidak valid: {exc}") from exc
         if freq not in _SECONDS or interval < 1:
-            raise _bad("Aturan pengulangan (RRULE) tidak valid: FREQ/INTERVAL salah.")
+            raise BadCalendarError("Aturan pengulangan (RRULE) tidak valid: FREQ/INTERVAL salah.")
         horizon = _plain(start, window[1])
         until = rule.get("UNTIL", [None])[0]
         bound = min(horizon, _plain(start, _epoch(until))) if until else horizon
-        steps = max(0.0, (bound - dtstart).total_seconds()) / (_SECONDS[freq] * interval) + 1
-        for part, unit in _UNIT.items():  # finer BY parts multiply the candidates
-            if _ORDER.index(freq) > _ORDER.index(unit):
-                steps *= len(rule.get(part, [])) or 1
-        if steps > _ITERATION_BUDGET:
+        periods = max(0.0, (bound - dtstart).total_seconds()) / (_SECONDS[freq] * interval)
+        if (periods + 1) * _times(rule, freq) > _ITERATION_BUDGET:
             raise TooManyOccurrencesError(limit)
         if not _satisfiable(rule, freq, dtstart):
             continue  # RFC 5545 §3.8.5.3: no instances from it; DTSTART still counts
@@ -256,14 +271,14 @@ def extract(data: str | bytes | icalendar.Calendar, opd: str, matcher: Matcher, 
     items = [c for c in calendar.subcomponents if c.name in ("VEVENT", "VTODO", "VJOURNAL")]
     uids = {str(c.get("UID", "")).strip() for c in items}
     if len(uids) > 1:
-        raise _bad(f"Satu item kalender hanya boleh berisi satu kegiatan (satu UID), "
+        raise BadCalendarError(f"Satu item kalender hanya boleh berisi satu kegiatan (satu UID), "
                    f"ditemukan {len(uids)}.")
     uid = uids.pop() if uids else ""
     events = [c for c in items if c.name == "VEVENT"]
     if not events:
         return Extracted(uid, (), ())
     if not uid:
-        raise _bad("Kegiatan tidak memiliki UID.")
+        raise BadCalendarError("Kegiatan tidak memiliki UID.")
     zones = {str(z.get("TZID", "")): z for z in calendar.subcomponents if z.name == "VTIMEZONE"}
     xwr = calendar.get("X-WR-TIMEZONE")
     xwr_tz = resolve_tzid(str(xwr), zones) if xwr else None
@@ -302,10 +317,8 @@ def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tup
             datetime.fromtimestamp(window[1] + DAY, UTC))
     try:
         occurrences = recurring_ical_events.of(wrapper).between(*span)
-    except KalenderError:
-        raise
-    except Exception as exc:
-        raise _bad(f"Pengulangan kegiatan tidak dapat dihitung: {exc}") from exc
+    except Exception as exc:  # the library's errors (BadRuleStringFormat, ...) mean bad data
+        raise BadCalendarError(f"Pengulangan kegiatan tidak dapat dihitung: {exc}") from exc
     bookings: list[Booking] = []
     seen = 0
     for occ in occurrences:

@@ -27,8 +27,8 @@ from radicale import item as radicale_item
 from radicale.storage import multifilesystem
 
 from kalender.deployment import CachedRegistry, Deployment
-from kalender.guard import Change, Guard
 from kalender.errors import ForbiddenChangeError, KalenderError
+from kalender.guard import Change, Guard
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
 
