@@ -11,7 +11,7 @@ import pytest
 import requests
 import waitress
 
-from kalender import cli
+from kalender import cli, cmd_accounts
 from kalender.deployment import Deployment
 from kalender.registry import User
 from kalender.serve import make_app
@@ -59,7 +59,7 @@ def make_deployment(root: Path, accounts: dict[str, tuple[str, tuple[str, ...]]]
         dep.config.write_text(text.replace("\ndelay = 1\n", f"\ndelay = {auth_delay}\n"),
                               encoding="utf-8")
     for login, (role, opds) in accounts.items():
-        cli._add_user(dep, User(login, role, opds), PASSWORD)
+        cmd_accounts.add_user(dep, User(login, role, opds), PASSWORD)
     return dep
 
 

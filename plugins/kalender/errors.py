@@ -93,3 +93,7 @@ class ForbiddenChangeError(KalenderError):
     status = 403
     reason = "Tidak Diizinkan"
     condition = "need-privileges"
+
+
+class CliError(Exception):
+    """An error of the ``kalender`` command, shown as one line; exit code 1."""
