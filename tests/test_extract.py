@@ -78,12 +78,14 @@ def test_outlook_windows_tzid_and_room_attendee() -> None:
 
 
 def test_outlook_display_name_unbounded_rule_stops_at_horizon() -> None:
+    # The horizon counts from the series' start (3 Jan), which is later than now.
     short = run("outlook12_display_name.ics", horizon_days=30)
-    assert [b.start for b in short.bookings] == [wib(2025, 1, d, 8) for d in (3, 10, 17, 24)]
+    assert [b.start for b in short.bookings] == [wib(2025, 1, d, 8) for d in (3, 10, 17, 24, 31)]
+    assert short.horizon == wib(2025, 1, 3, 8) + 30 * 86400 and short.recurring
     assert all(b.private for b in short.bookings)  # CLASS:PRIVATE
     full = run("outlook12_display_name.ics")
-    assert len(full.bookings) == 104
-    assert full.bookings[-1].start == wib(2026, 12, 25, 8)
+    assert len(full.bookings) == 105  # every Friday from 3 Jan 2025 to before 3 Jan 2027
+    assert full.bookings[-1].start == wib(2027, 1, 1, 8)
 
 
 def test_outlook_kuala_lumpur_is_utc_plus_8() -> None:
@@ -272,10 +274,12 @@ def test_limits() -> None:
     with pytest.raises(TooManyOccurrencesError) as info:
         extract(daily, "dinkes", MATCHER, now=NOW, max_occurrences=100)
     assert info.value.limit == 100
-    assert len(extract(daily, "dinkes", MATCHER, now=NOW, horizon_days=90).bookings) == 85
+    # 90 days from the series start (6 January), which is later than now
+    assert len(extract(daily, "dinkes", MATCHER, now=NOW, horizon_days=90).bookings) == 90
     six_a_day = daily.replace("FREQ=DAILY", "FREQ=DAILY;BYHOUR=8,9,10,11,12,13")
-    # 5 on 6 January (from 09:00), then 6 a day from 7 January 2025 to 31 December 2026
-    assert len(extract(six_a_day, "dinkes", MATCHER, now=NOW).bookings) == 5 + 6 * 724
+    # 5 on 6 January 2025 (from 09:00), 6 a day from 7 January 2025 to 5 January 2027,
+    # then 08:00 on 6 January 2027: the 2-year horizon ends at the series start + 730 days
+    assert len(extract(six_a_day, "dinkes", MATCHER, now=NOW).bookings) == 5 + 6 * 729 + 1
     seven_a_day = "FREQ=DAILY;BYHOUR=7,8,9,10,11,12,13"
     for rule in ("FREQ=MINUTELY", "FREQ=HOURLY;BYMINUTE=0,30", seven_a_day):
         began = time.perf_counter()

@@ -120,8 +120,12 @@ def test_kill_9_mid_write_loses_no_acknowledged_write(dep: Deployment) -> None:
                     acked.append((opd, name))
 
         thread = threading.Thread(target=writer)
+        before = len(acked)
         thread.start()
-        time.sleep(0.5 + rng.random())
+        deadline = time.monotonic() + 30
+        while len(acked) < before + 5 and time.monotonic() < deadline:
+            time.sleep(0.01)  # let some writes through, however loaded the machine is
+        time.sleep(rng.random() * 0.05)  # then kill at a random point of a write
         server.stop(signal.SIGKILL)
         stop.set()
         thread.join(timeout=20)

@@ -59,6 +59,8 @@ class Extracted:
     uid: str
     bookings: tuple[Booking, ...]  # blocking occurrences within [now - 1 day, now + horizon]
     locations: tuple[str, ...]  # free-text locations that matched no registered venue
+    horizon: int = 0  # occurrences were expanded up to this instant (epoch)
+    recurring: bool = False  # has an RRULE: re-expand as the horizon moves with time
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -282,8 +284,13 @@ def extract(data: str | bytes | icalendar.Calendar, opd: str, matcher: Matcher, 
     zones = {str(z.get("TZID", "")): z for z in calendar.subcomponents if z.name == "VTIMEZONE"}
     xwr = calendar.get("X-WR-TIMEZONE")
     xwr_tz = resolve_tzid(str(xwr), zones) if xwr else None
-    window = (now - DAY, now + horizon_days * DAY)
     events = [_normalise_event(e, zones, xwr_tz) for e in events]
+    # The horizon bounds recurrence expansion, not which events are checked: it
+    # counts from now, or from the latest explicit start if that is later, so
+    # a single event three years ahead is still checked.
+    latest = max((_epoch(e["DTSTART"].dt) for e in events if e.get("DTSTART") is not None),
+                 default=now)
+    window = (now - DAY, max(now, latest) + horizon_days * DAY)
     for event in events:
         _check_rules(event, window, max_occurrences)
     return _expand(uid, opd, matcher, events, window, max_occurrences)
@@ -339,4 +346,5 @@ def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tup
             private=str(occ.get("CLASS", "")).upper() in ("PRIVATE", "CONFIDENTIAL"),
             recurrence_id=_epoch(rid.dt) if recurring and rid is not None else None))
     bookings.sort(key=lambda b: (b.start, b.end, b.recurrence_id or 0))
-    return Extracted(uid, tuple(bookings), tuple(dict.fromkeys(locations)))
+    return Extracted(uid, tuple(bookings), tuple(dict.fromkeys(locations)), window[1],
+                     any("RRULE" in e for e in events))

@@ -175,10 +175,10 @@ class Guard:
             for collection, href in change.remove:
                 Index.remove(db, collection.strip("/"), href)
             for p, etag in change.put:
-                recurring = "RRULE" in p.text
-                locations = p.extracted.locations if p.extracted else ()
-                Index.put(db, ItemRow(p.collection, p.href, p.uid, etag, horizon, recurring,
-                                      locations), opd_of(p.collection), p.bookings)
+                x = p.extracted
+                row = ItemRow(p.collection, p.href, p.uid, etag, x.horizon if x else horizon,
+                              bool(x and x.recurring), x.locations if x else ())
+                Index.put(db, row, opd_of(p.collection), p.bookings)
             for action, path, href, before, after, note in change.entries:
                 audit.record(self.deployment.database, actor, action, path, href, before, after,
                              note)

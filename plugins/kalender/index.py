@@ -133,7 +133,7 @@ class Index:
                     int(row.recurring), "\n".join(row.locations)))
         if opd is None:
             return
-        slots = []
+        slots: list[tuple[object, ...]] = []
         for b in bookings:
             for kind, resources in (("venue", b.venues), ("person", b.persons)):
                 slots.extend((row.collection, row.href, b.uid, opd, kind, r, b.start, b.end,

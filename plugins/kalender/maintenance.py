@@ -90,7 +90,7 @@ def verify(dep: Deployment) -> list[str]:
         for col in calendars(store):
             path = col.path.strip("/")
             seen.add(path)
-            stored = {i.href: i.etag for i in col.get_all()}
+            stored = {i.href or "": i.etag for i in col.get_all()}
             indexed = {r.href: r.etag for r in index.items(path)}
             for href in sorted(stored.keys() - indexed.keys()):
                 problems.append(f"/{path}/{href}: ada di penyimpanan, tidak ada di indeks")
