@@ -24,9 +24,9 @@ from typing import Any
 
 import defusedxml.ElementTree as DefusedET
 from radicale import Application as RadicaleApplication
-from radicale import config, types
+from radicale import config, httputils, types
 
-from kalender import storage
+from kalender import feeds, storage
 from kalender.errors import KalenderError
 from kalender.roles import PUBLIC_AGENDA
 
@@ -118,6 +118,20 @@ class Application(RadicaleApplication):
             headers = [(k, v) for k, v in headers if k != REASON_HEADER]
             status_text = f"{status_text.split(' ', 1)[0]} {reason}"
         return status_text, headers, answers
+
+    # -- feeds -----------------------------------------------------------------
+    def do_GET(self, environ: types.WSGIEnviron, base_prefix: str, path: str, user: str,
+               user_groups: set[str], *args: Any) -> types.WSGIResponse:
+        """GET; an output calendar is served from its rendered feed (see kalender.feeds)."""
+        deployment = getattr(self._storage, "deployment", None)
+        found = (feeds.feed_file(deployment.root / "feeds", path, environ.get("QUERY_STRING", ""))
+                 if deployment is not None else None)
+        if found is None:
+            return super().do_GET(environ, base_prefix, path, user, user_groups, *args)
+        permissions = self._rights.authorization(user, user_groups, path)
+        if "r" not in permissions and "i" not in permissions:
+            return httputils.NOT_ALLOWED
+        return feeds.answer(environ, *found, public=path == PUBLIC_AGENDA)
 
     # -- write paths ---------------------------------------------------------
     def do_PUT(self, environ: types.WSGIEnviron, *args: Any) -> types.WSGIResponse:

@@ -21,7 +21,7 @@ from kalender.cmd_accounts import (
     cmd_user_passwd,
     cmd_user_remove,
 )
-from kalender.cmd_deploy import cmd_init, cmd_log, cmd_reindex, cmd_serve, cmd_verify
+from kalender.cmd_deploy import cmd_init, cmd_log, cmd_reindex, cmd_serve, cmd_sync, cmd_verify
 from kalender.cmd_places import (
     cmd_person_add,
     cmd_person_list,
@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alias", action="append", help="sebutan lain (boleh berulang)")
     command(person, "list", cmd_person_list)
     command(person, "remove", cmd_person_remove).add_argument("id")
+
+    p = command(sub, "sync", cmd_sync)
+    p.add_argument("--once", action="store_true", help="satu putaran lalu berhenti")
+    p.add_argument("--dry-run", action="store_true", help="tampilkan rencana tanpa menulis")
+    p.add_argument("--url", help="alamat server (bawaan: dari [server] hosts di config)")
+    p.add_argument("--interval", type=float, default=30.0, help="detik antar putaran")
 
     command(sub, "reindex", cmd_reindex)
     command(sub, "verify", cmd_verify)

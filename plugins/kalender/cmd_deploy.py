@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import secrets
 import shutil
 import sys
 from importlib import resources
@@ -13,6 +14,10 @@ from kalender import audit, demo, maintenance, provision, registry
 from kalender.cmd_accounts import add_user
 from kalender.deployment import Deployment
 from kalender.errors import CliError
+from kalender.registry import User
+
+#: The account of the sync service (its password is in DIR/sync.secret).
+SYNC_LOGIN = "kalender-sync"
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -40,6 +45,11 @@ def cmd_init(args: argparse.Namespace) -> int:
         for opd in dep.opds():
             provision.ensure_opd_calendar(store, opd)
         provision.ensure_merged_calendars(store)
+    password = secrets.token_urlsafe(24)
+    add_user(dep, User(SYNC_LOGIN, "sync"), password)
+    secret = dep.root / "sync.secret"
+    secret.write_text(f"{SYNC_LOGIN}:{password}\n", encoding="utf-8")
+    secret.chmod(0o600)
     print(f"Deployment dibuat di {root} ({len(dep.opds())} kalender OPD).")
     if args.demo:
         _init_demo(dep)
@@ -68,6 +78,42 @@ def _init_demo(dep: Deployment) -> None:
     for user in demo.DEMO_USERS:
         opds = f"  OPD: {', '.join(user.opds)}" if user.opds else ""
         print(f"  {user.login:<14} peran {user.role:<9} kata sandi {passwords[user.login]}{opds}")
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Merge the OPD calendars into the output calendars (needs the server running)."""
+    import requests
+
+    from kalender_sync.service import SyncService
+
+    dep = Deployment.locate(args.dir)
+    url = args.url or provision.server_url(dep)
+    try:
+        service = SyncService(dep, url)
+    except FileNotFoundError as e:
+        raise CliError(f"akun sync belum ada ({e.filename}); buat ulang dengan "
+                       "'kalender init'") from None
+    try:
+        while True:
+            try:
+                report = service.run_once(dry_run=args.dry_run)
+            except requests.ConnectionError:
+                raise CliError(f"server tidak menjawab di {url}; jalankan 'kalender serve'"
+                               ) from None
+            for line in report.lines():
+                print(line)
+            if args.once or args.dry_run:
+                return 1 if report.failed else 0
+            service_wait(args.interval)
+    finally:
+        service.close()
+
+
+def service_wait(seconds: float) -> None:
+    """Sleep between passes of a long-running ``kalender sync``."""
+    import time
+
+    time.sleep(seconds)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

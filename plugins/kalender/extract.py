@@ -288,8 +288,9 @@ def extract(data: str | bytes | icalendar.Calendar, opd: str, matcher: Matcher, 
     # The horizon bounds recurrence expansion, not which events are checked: it
     # counts from now, or from the latest explicit start if that is later, so
     # a single event three years ahead is still checked.
-    latest = max((_epoch(e["DTSTART"].dt) for e in events if e.get("DTSTART") is not None),
-                 default=now)
+    loose: list[Any] = events
+    starts: list[Any] = [e["DTSTART"].dt for e in loose if e.get("DTSTART") is not None]
+    latest = max((_epoch(s) for s in starts), default=now)
     window = (now - DAY, max(now, latest) + horizon_days * DAY)
     for event in events:
         _check_rules(event, window, max_occurrences)

@@ -83,6 +83,8 @@ class Guard:
         self.index = Index(deployment.database)
         self.horizon_days = horizon_days
         self.max_occurrences = max_occurrences
+        #: called after a committed change to an OPD calendar (wakes the sync service)
+        self.on_change: Callable[[], None] | None = None
 
     @staticmethod
     def now() -> int:
@@ -182,6 +184,9 @@ class Guard:
             for action, path, href, before, after, note in change.entries:
                 audit.record(self.deployment.database, actor, action, path, href, before, after,
                              note)
+        touched = [c for c, _ in change.remove] + [p.collection for p, _ in change.put]
+        if self.on_change is not None and any(opd_of(c) for c in touched):
+            self.on_change()
 
     def maintain(self, read_item: ReadItem) -> None:
         """Repair crash leftovers and move the horizon of recurring items forward."""

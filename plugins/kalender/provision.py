@@ -73,9 +73,25 @@ def ensure_opd_calendar(store: radicale_storage.BaseStorage, opd: Opd) -> None:
 
 
 def ensure_merged_calendars(store: radicale_storage.BaseStorage) -> None:
-    """The public and leaders' agendas (filled by the sync service)."""
+    """The public and leaders' agendas, and the parents of venue and person calendars."""
     for href, (name, color, description) in CALENDAR_DESCRIPTIONS.items():
         ensure_calendar(store, href, calendar_props(name, color, description))
+    for parent in ("/ruang/", "/orang/"):
+        if next(iter(store.discover(parent)), None) is None:
+            store.create_collection(parent)
+
+
+def server_url(dep: Deployment) -> str:
+    """http://HOST:PORT of the deployment's server, from ``[server] hosts``."""
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read(dep.config, encoding="utf-8")
+    host = parser.get("server", "hosts", fallback="127.0.0.1:5232").split(",")[0].strip()
+    name, _, port = host.rpartition(":")
+    if name in ("0.0.0.0", "", "[::]"):  # noqa: S104 - reaching a wildcard bind locally
+        name = "127.0.0.1"
+    return f"http://{name}:{port}"
 
 
 def ensure_principal(store: radicale_storage.BaseStorage, login: str) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 
 import waitress
@@ -20,7 +21,7 @@ from radicale import log as radicale_log
 from kalender.app import Application
 from kalender.deployment import Deployment
 from kalender.provision import load_configuration
-from kalender.storage import Storage
+from kalender.storage import CHANGED, Storage
 
 
 class _Stop(Exception):
@@ -30,6 +31,22 @@ class _Stop(Exception):
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     """Turn SIGTERM into a clean shutdown."""
     raise _Stop
+
+
+def _start_sync(dep: Deployment, host: str, port: int, stop: threading.Event
+                ) -> threading.Thread | None:
+    """The sync service in a thread, woken by every accepted change."""
+    from kalender_sync.service import SyncService
+
+    if not (dep.root / "sync.secret").exists():
+        print("Layanan sync tidak dijalankan: DIR/sync.secret tidak ada.", flush=True)
+        return None
+    local = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+    service = SyncService(dep, f"http://{local}:{port}")
+    thread = threading.Thread(target=service.run_forever, args=(stop, CHANGED),
+                              name="kalender-sync", daemon=True)
+    thread.start()
+    return thread
 
 
 def make_app(dep: Deployment) -> Application:
@@ -62,6 +79,8 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     server = waitress.create_server(app, host=host, port=port, threads=threads,
                                     ident="Kalender OPD", clear_untrusted_proxy_headers=True)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    stop = threading.Event()
+    sync_thread = _start_sync(dep, host, int(server.effective_port), stop)
     print(f"Kalender OPD melayani {dep.root} di http://{host}:{server.effective_port}/ "
           "(Ctrl-C untuk berhenti)", flush=True)
     try:
@@ -69,5 +88,9 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     except (KeyboardInterrupt, _Stop):
         print("Kalender OPD berhenti.", flush=True)
     finally:
+        stop.set()
+        CHANGED.set()
+        if sync_thread is not None:
+            sync_thread.join(timeout=30)
         server.close()
     sys.stdout.flush()

@@ -33,6 +33,8 @@ from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
 
 _request = threading.local()
+#: Set after every accepted change to an OPD calendar: wakes the sync service.
+CHANGED = threading.Event()
 #: Calendar properties a non-admin may change (Apple's colour, used by every client).
 USER_PROPERTIES = frozenset({"ICAL:calendar-color"})
 
@@ -139,6 +141,7 @@ class Storage(multifilesystem.Storage):
                            horizon_days=_int_option(configuration, "kalender_horizon_days", 730),
                            max_occurrences=_int_option(configuration,
                                                        "kalender_max_occurrences", 5000))
+        self.guard.on_change = CHANGED.set
 
     # -- who is writing --------------------------------------------------
     @contextlib.contextmanager

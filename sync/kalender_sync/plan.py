@@ -1,0 +1,124 @@
+"""Plan, then act: the output writes that a set of source changes leads to.
+
+Pure: sources and the previously recorded outputs in, actions out (as journal
+rows, see ``kalender_sync.state``). ``kalender sync --dry-run`` prints them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import icalendar
+import recurring_ical_events
+
+from kalender.match import Matcher
+from kalender_sync.state import Output
+from kalender_sync.transform import (
+    Source,
+    content_key,
+    full_copy,
+    occupancy_copy,
+    output_href,
+    parse,
+    public_copy,
+    stamped,
+)
+
+PUBLIC = "publik/agenda"
+LEADERS = "pimpinan/agenda"
+FOREVER = 2**62
+WIB = dt.timezone(dt.timedelta(hours=7))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A source item created or changed (``source`` set) or deleted (None)."""
+
+    opd: str
+    href: str
+    source: Source | None
+
+
+def targets(src: Source, cal: icalendar.Calendar, matcher: Matcher
+            ) -> dict[tuple[str, str], icalendar.Calendar]:
+    """Every output copy of one source: (calendar, href) -> content."""
+    href = output_href(src.opd, src.uid)
+    out: dict[tuple[str, str], icalendar.Calendar] = {(LEADERS, href): full_copy(src, cal)}
+    public = public_copy(src, cal)
+    if public is not None:
+        out[(PUBLIC, href)] = public
+    venues: set[str] = set()
+    persons: set[str] = set()
+    for event in cal.walk("VEVENT"):
+        venues |= matcher.venues(event)[0]
+        persons |= matcher.persons(event)
+    for venue in sorted(venues):
+        out[(f"ruang/{venue}", href)] = occupancy_copy(src, cal)
+    for person in sorted(persons):
+        out[(f"orang/{person}", href)] = full_copy(src, cal)
+    return out
+
+
+def _epoch(value: dt.date) -> int:
+    """Epoch seconds of a DATE or DATE-TIME (floating and dates in WIB)."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=WIB)
+    return int(value.timestamp())
+
+
+def span(cal: icalendar.Calendar) -> tuple[int, int]:
+    """First start and last end of all occurrences (FOREVER for an unbounded rule)."""
+    events: list[Any] = list(cal.walk("VEVENT"))
+    start = min(_epoch(e["DTSTART"].dt) for e in events if e.get("DTSTART") is not None)
+    for e in events:
+        rule = e.get("RRULE")
+        if rule is not None and not rule.get("COUNT") and not rule.get("UNTIL"):
+            return start, FOREVER
+    try:
+        ends = [_epoch(o["DTEND"].dt) if o.get("DTEND") is not None else _epoch(o["DTSTART"].dt)
+                for o in recurring_ical_events.of(cal).all()]
+    except Exception:
+        return start, FOREVER
+    return start, max(ends, default=start)
+
+
+def plan(changes: Iterable[Change], previous: Callable[[str, str], dict[tuple[str, str], Output]],
+         matcher: Matcher, dtstamp: str, skipped: list[str]) -> list[Output]:
+    """The journal rows (writes and deletes) that bring the outputs up to date."""
+    actions: list[Output] = []
+    for change in changes:
+        old = previous(change.opd, change.href)
+        new: dict[tuple[str, str], icalendar.Calendar] = {}
+        if change.source is not None:
+            try:
+                cal = parse(change.source)
+                new = targets(change.source, cal, matcher)
+                window = span(cal)
+            except (ValueError, KeyError) as e:
+                skipped.append(f"/opd/{change.opd}/{change.href}: {e}")
+                continue  # unreadable: leave its copies as they are, report it
+        for (calendar, href), copy in new.items():
+            key = content_key(copy)
+            prev = old.get((calendar, href))
+            if prev is not None and prev.key == key:
+                continue
+            sequence = prev.sequence + 1 if prev is not None and prev.key else 0
+            actions.append(Output(calendar, href, change.opd, change.href, key, sequence, dtstamp,
+                                  stamped(copy, dtstamp, sequence), *window, False))
+        for (calendar, href), prev in old.items():
+            if (calendar, href) not in new:
+                actions.append(Output(calendar, href, change.opd, change.href, None,
+                                      prev.sequence, prev.dtstamp, None, prev.span_start,
+                                      prev.span_end, False))
+    return actions
+
+
+def describe(action: Output) -> str:
+    """One line of ``--dry-run`` output."""
+    verb = "hapus" if action.key is None else ("buat" if action.sequence == 0 else "ubah")
+    return f"{verb:<5} /{action.calendar}/{action.href}  (dari /opd/{action.opd}/{action.source})"

@@ -1,0 +1,118 @@
+"""Rendering the output calendars as static feed files (``DIR/feeds/``).
+
+Each feed is one VCALENDAR file plus a small JSON file with its ETag and
+Last-Modified, written by rename so a reader never sees half a file.
+``kalender.app`` serves them for GET (with 304 answers and gzip); a reverse
+proxy or CDN can serve the same files directly.
+
+The public feed holds a window (from 90 days ago to 1 year ahead) so that a
+city's feed stays well under 1 MB (Google Calendar refuses larger subscribed
+feeds); ``publik-agenda-penuh.ics`` holds the whole history.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from kalender_sync.state import State
+
+DAY = 86400
+WINDOW_PAST_DAYS = 90
+WINDOW_FUTURE_DAYS = 365
+NAMES = {
+    "publik/agenda": "Agenda Publik Kota Kediri",
+    "pimpinan/agenda": "Agenda Pimpinan Kota Kediri",
+}
+
+
+def feed_name(calendar: str, full: bool = False) -> str:
+    """File stem of a calendar's feed, e.g. ``publik-agenda`` (``-penuh`` for all history)."""
+    return calendar.replace("/", "-") + ("-penuh" if full else "")
+
+
+def split(text: str) -> tuple[dict[str, str], list[str]]:
+    """(VTIMEZONE blocks by TZID, VEVENT blocks) of one VCALENDAR text."""
+    zones: dict[str, str] = {}
+    events: list[str] = []
+    block: list[str] | None = None
+    depth_name = ""
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if block is None and line in ("BEGIN:VTIMEZONE", "BEGIN:VEVENT"):
+            block, depth_name = [line], line[6:]
+            continue
+        if block is not None:
+            block.append(line)
+            if line == f"END:{depth_name}":
+                body = "\r\n".join(block) + "\r\n"
+                if depth_name == "VEVENT":
+                    events.append(body)
+                else:
+                    tzid = next((x[5:] for x in block if x.startswith("TZID:")), body)
+                    zones[tzid] = body
+                block = None
+    return zones, events
+
+
+def render(calendar: str, texts: Iterable[str], title: str) -> bytes:
+    """One VCALENDAR holding every copy (time zones once each)."""
+    zones: dict[str, str] = {}
+    events: list[str] = []
+    for text in texts:
+        z, e = split(text)
+        zones.update(z)
+        events.extend(e)
+    head = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Pemerintah Kota Kediri//Kalender OPD//ID"
+            f"\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:{title}\r\n"
+            "X-WR-TIMEZONE:Asia/Jakarta\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n"
+            "X-PUBLISHED-TTL:PT1H\r\n")
+    return (head + "".join(zones.values()) + "".join(events) + "END:VCALENDAR\r\n").encode()
+
+
+def write_feed(folder: Path, name: str, body: bytes) -> bool:
+    """Write a feed and its metadata if its content changed; True when written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    meta_path = folder / f"{name}.json"
+    if meta_path.exists() and json.loads(meta_path.read_text("utf-8")).get("etag") == etag:
+        return False
+    _atomic(folder / f"{name}.ics", body)
+    meta = {"etag": etag, "last_modified": email.utils.formatdate(time.time(), usegmt=True),
+            "length": len(body)}
+    _atomic(meta_path, json.dumps(meta).encode())
+    return True
+
+
+def _atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` by rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[str, str],
+            now: int) -> list[str]:
+    """Render the feeds of ``calendars`` (the public one windowed and whole)."""
+    written = []
+    for calendar in sorted(set(calendars)):
+        title = titles.get(calendar) or NAMES.get(calendar, calendar)
+        if calendar == "publik/agenda":
+            window = (now - WINDOW_PAST_DAYS * DAY, now + WINDOW_FUTURE_DAYS * DAY)
+            body = render(calendar, state.calendar_texts(calendar, *window), title)
+            if write_feed(folder, feed_name(calendar), body):
+                written.append(feed_name(calendar))
+            body = render(calendar, state.calendar_texts(calendar), title)
+            if write_feed(folder, feed_name(calendar, full=True), body):
+                written.append(feed_name(calendar, full=True))
+        else:
+            body = render(calendar, state.calendar_texts(calendar), title)
+            if write_feed(folder, feed_name(calendar), body):
+                written.append(feed_name(calendar))
+    return written

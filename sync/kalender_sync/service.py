@@ -1,0 +1,173 @@
+"""The sync service: read OPD calendars, plan, write the outputs, publish feeds.
+
+``SyncService.run_once`` is one pass (``kalender sync DIR --once``);
+``run_forever`` is what ``kalender serve`` runs in a thread: it wakes on every
+accepted change (``kalender.storage.CHANGED``) and polls as a fallback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+from kalender.deployment import Deployment
+from kalender.match import Matcher
+from kalender_sync import publish
+from kalender_sync.plan import LEADERS, PUBLIC, Change, describe, plan
+from kalender_sync.source import Reader
+from kalender_sync.state import Output, State
+
+logger = logging.getLogger("kalender.sync")
+SECRET_FILE = "sync.secret"  # noqa: S105 - a file name, not a password
+
+
+def credentials(dep: Deployment) -> tuple[str, str]:
+    """(login, password) of the sync account, from ``DIR/sync.secret``."""
+    login, _, password = (dep.root / SECRET_FILE).read_text("utf-8").strip().partition(":")
+    return login, password
+
+
+@dataclass
+class Report:
+    """What one pass did (or, with --dry-run, would do)."""
+
+    actions: list[Output] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        """Human-readable summary (Bahasa Indonesia)."""
+        out = [describe(a) for a in self.actions]
+        out += [f"dilewati (tidak terbaca): {s}" for s in self.skipped]
+        out += [f"gagal ditulis: {s}" for s in self.failed]
+        out.append(f"{len(self.actions)} perubahan, {len(self.skipped)} dilewati, "
+                   f"{len(self.failed)} gagal, {self.seconds:.2f} detik")
+        return out
+
+
+class SyncService:
+    """Merges the OPD calendars into the output calendars of one deployment."""
+
+    def __init__(self, dep: Deployment, url: str) -> None:
+        self.dep = dep
+        self.url = url.rstrip("/")
+        self.login, password = credentials(dep)
+        self.http = requests.Session()
+        self.http.auth = (self.login, password)
+        self.reader = Reader(self.url, self.login, password)
+        self.state = State(dep.root / "sync.db")
+        self.feeds = dep.root / "feeds"
+        self._ensured: set[str] = set()
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release connections."""
+        self.reader.close()
+        self.http.close()
+        self.state.close()
+
+    def run_once(self, dry_run: bool = False) -> Report:
+        """One pass over every OPD calendar."""
+        with self.lock:
+            began = time.monotonic()
+            report = Report()
+            opds, venues, persons = self.dep.opds(), self.dep.venues(), self.dep.persons()
+            matcher = Matcher(venues, persons)
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            touched: set[str] = set()
+            if not dry_run:
+                touched |= self._apply(self.state.pending(), report)
+                self._ensure_calendars([f"ruang/{v.id}" for v in venues]
+                                       + [f"orang/{p.id}" for p in persons])
+            for opd in opds:
+                known = self.state.sources(opd.id)
+                changes, token, _full = self.reader.changes(opd.id, opd.name,
+                                                            self.state.token(opd.id), known)
+                actions = plan(changes, self.state.outputs_of, matcher, stamp, report.skipped)
+                report.actions += actions
+                if dry_run:
+                    continue
+                touched |= self._apply(actions, report)
+                self._record_sources(opd.id, changes)
+                self.state.save_token(opd.id, token)
+            if not dry_run:
+                titles = {f"ruang/{v.id}": f"Pemakaian {v.name}" for v in venues}
+                titles |= {f"orang/{p.id}": f"Agenda {p.title}" for p in persons}
+                stale = not (self.feeds / f"{publish.feed_name(PUBLIC)}.ics").exists()
+                if stale or touched:
+                    touched |= {PUBLIC, LEADERS} if stale else set()
+                    report.feeds = publish.publish(self.state, self.feeds, touched, titles,
+                                                   int(time.time()))
+            report.seconds = time.monotonic() - began
+            return report
+
+    def _record_sources(self, opd: str, changes: list[Change]) -> None:
+        """Remember which source items exist (for deletions found by a full read)."""
+        for change in changes:
+            uid = change.source.uid if change.source is not None else None
+            self.state.set_source(opd, change.href, uid)
+
+    def _apply(self, actions: list[Output], report: Report) -> set[str]:
+        """Journal, write and confirm each action; the calendars touched."""
+        touched: set[str] = set()
+        for action in actions:
+            self.state.intend(action)
+            url = f"{self.url}/{action.calendar}/{action.href}"
+            if action.key is None:
+                r = self.http.delete(url, timeout=60)
+                ok = r.status_code in (200, 204, 404)
+            else:
+                r = self.http.put(url, data=action.text.encode("utf-8") if action.text else b"",
+                                  headers={"Content-Type": "text/calendar; charset=utf-8"},
+                                  timeout=60)
+                ok = r.status_code in (200, 201, 204)
+            if not ok:
+                report.failed.append(f"/{action.calendar}/{action.href}: HTTP {r.status_code}")
+                logger.warning("sync: %s %s -> %s", action.calendar, action.href, r.status_code)
+            self.state.done(action)
+            touched.add(action.calendar)
+        return touched
+
+    def _ensure_calendars(self, calendars: list[str]) -> None:
+        """Create the venue and person calendars that do not exist yet (MKCALENDAR)."""
+        for calendar in calendars:
+            if calendar in self._ensured:
+                continue
+            url = f"{self.url}/{calendar}/"
+            r = self.http.request("PROPFIND", url, headers={"Depth": "0"}, timeout=60)
+            if r.status_code == 404:
+                r = self.http.request("MKCALENDAR", url, timeout=60)
+            if r.status_code in (201, 207):
+                self._ensured.add(calendar)
+
+    def run_forever(self, stop: threading.Event, wake: threading.Event,
+                    poll_seconds: float = 30.0) -> None:
+        """Sync on every wake-up (and every ``poll_seconds``) until ``stop`` is set."""
+        while not stop.is_set():
+            wake.clear()
+            try:
+                report = self.run_once()
+                if report.actions or report.failed:
+                    logger.info("sync: %s", report.lines()[-1])
+            except Exception:
+                logger.exception("sync: pass failed; retrying")
+                stop.wait(5)
+            wake.wait(poll_seconds)
+
+
+def run_cli(dep: Deployment, url: str, dry_run: bool) -> Report:
+    """One pass for ``kalender sync``."""
+    service = SyncService(dep, url)
+    try:
+        return service.run_once(dry_run=dry_run)
+    finally:
+        service.close()
+
+
