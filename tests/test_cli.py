@@ -89,7 +89,7 @@ def test_user_add_errors(deployment: Deployment) -> None:
     short = run("user", "add", "budi", "--role", "admin", "--dir", d, "--password-stdin",
                 stdin="pendek\n")
     assert short.returncode == 1 and "minimal 8" in short.stderr
-    assert run("user", "list", "--dir", d).stdout == ""
+    assert run("user", "list", "--dir", d).stdout.split() == ["kalender-sync", "sync"]
 
 
 def test_opd_add_list_remove(deployment: Deployment) -> None:
@@ -166,9 +166,10 @@ def test_malformed_registry_stops_startup(deployment: Deployment) -> None:
     """A bad line in users.csv: serve exits non-zero naming the file and line."""
     with deployment.users_csv.open("a", encoding="utf-8") as f:
         f.write("budi,bos,\n")
+    line = len(deployment.users_csv.read_text("utf-8").splitlines())
     result = run("serve", str(deployment.root), "--port", str(free_port()))
     assert result.returncode == 1
-    assert f"{deployment.users_csv}:2:" in result.stderr and "bos" in result.stderr
+    assert f"{deployment.users_csv}:{line}:" in result.stderr and "bos" in result.stderr
 
 
 def test_malformed_htpasswd_stops_startup(deployment: Deployment) -> None:

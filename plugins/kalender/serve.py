@@ -90,7 +90,7 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     finally:
         stop.set()
         CHANGED.set()
+        server.close()  # first: a sync pass in flight then fails fast instead of waiting
         if sync_thread is not None:
             sync_thread.join(timeout=30)
-        server.close()
     sys.stdout.flush()

@@ -7,11 +7,15 @@ accepted change (``kalender.storage.CHANGED``) and polls as a fallback.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
@@ -74,8 +78,8 @@ class SyncService:
         self.state.close()
 
     def run_once(self, dry_run: bool = False) -> Report:
-        """One pass over every OPD calendar."""
-        with self.lock:
+        """One pass over every OPD calendar (one pass at a time per deployment)."""
+        with self.lock, _deployment_lock(self.dep.root / "sync.lock"):
             began = time.monotonic()
             report = Report()
             opds, venues, persons = self.dep.opds(), self.dep.venues(), self.dep.persons()
@@ -162,12 +166,12 @@ class SyncService:
             wake.wait(poll_seconds)
 
 
-def run_cli(dep: Deployment, url: str, dry_run: bool) -> Report:
-    """One pass for ``kalender sync``."""
-    service = SyncService(dep, url)
-    try:
-        return service.run_once(dry_run=dry_run)
-    finally:
-        service.close()
-
-
+@contextlib.contextmanager
+def _deployment_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock across processes: several servers may share one deployment."""
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
