@@ -92,5 +92,5 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
         CHANGED.set()
         server.close()  # first: a sync pass in flight then fails fast instead of waiting
         if sync_thread is not None:
-            sync_thread.join(timeout=30)
+            sync_thread.join(timeout=5)  # a pass cut short resumes from its journal
     sys.stdout.flush()

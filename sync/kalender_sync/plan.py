@@ -99,7 +99,7 @@ def plan(changes: Iterable[Change], previous: Callable[[str, str], dict[tuple[st
                 cal = parse(change.source)
                 new = targets(change.source, cal, matcher)
                 window = span(cal)
-            except (ValueError, KeyError) as e:
+            except Exception as e:
                 skipped.append(f"/opd/{change.opd}/{change.href}: {e}")
                 continue  # unreadable: leave its copies as they are, report it
         for (calendar, href), copy in new.items():

@@ -125,12 +125,12 @@ class SyncService:
             self.state.intend(action)
             url = f"{self.url}/{action.calendar}/{action.href}"
             if action.key is None:
-                r = self.http.delete(url, timeout=60)
+                r = self.http.delete(url, timeout=20)
                 ok = r.status_code in (200, 204, 404)
             else:
                 r = self.http.put(url, data=action.text.encode("utf-8") if action.text else b"",
                                   headers={"Content-Type": "text/calendar; charset=utf-8"},
-                                  timeout=60)
+                                  timeout=20)
                 ok = r.status_code in (200, 201, 204)
             if not ok:
                 report.failed.append(f"/{action.calendar}/{action.href}: HTTP {r.status_code}")
@@ -145,9 +145,9 @@ class SyncService:
             if calendar in self._ensured:
                 continue
             url = f"{self.url}/{calendar}/"
-            r = self.http.request("PROPFIND", url, headers={"Depth": "0"}, timeout=60)
+            r = self.http.request("PROPFIND", url, headers={"Depth": "0"}, timeout=20)
             if r.status_code == 404:
-                r = self.http.request("MKCALENDAR", url, timeout=60)
+                r = self.http.request("MKCALENDAR", url, timeout=20)
             if r.status_code in (201, 207):
                 self._ensured.add(calendar)
 
