@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS slots (
 );
 CREATE INDEX IF NOT EXISTS slots_resource ON slots (kind, resource, start);
 CREATE INDEX IF NOT EXISTS slots_item ON slots (collection, href);
+-- Longest booking ever indexed (seconds): bounds the index range scans.
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 -- Writes in flight: a row is committed before the file is written and removed
 -- with the index update, so a crash in between is repaired from storage.
 CREATE TABLE IF NOT EXISTS pending (

@@ -129,15 +129,15 @@ class Guard:
         bookings = list(bookings)
         venues = self.registry.venues()
         buffer = 60 * max((v.setup_min + v.teardown_min for v in venues.values()), default=0)
-        start = min(b.start for b in bookings) - buffer
-        end = max(b.end for b in bookings) + buffer
         family: set[str] = set()
         for b in bookings:
             for v in b.venues:
                 family |= venue_family(v, venues)
         persons = {p for b in bookings for p in b.persons}
-        return (self.index.bookings("venue", family, start, end)
-                + self.index.bookings("person", persons, start, end))
+        at_venues = [(b.start - buffer, b.end + buffer) for b in bookings if b.venues]
+        with_persons = [(b.start, b.end) for b in bookings if b.persons]
+        return (self.index.bookings("venue", family, at_venues)
+                + self.index.bookings("person", persons, with_persons))
 
     def is_admin(self, actor: str) -> bool:
         """Admins, and the CLI's own actors ("kalender:...": no login can contain ':')."""

@@ -69,19 +69,33 @@ class Index:
         for c, h, u, e, hz, rec, loc in rows:
             yield ItemRow(c, h, u, e, hz, bool(rec), tuple(x for x in loc.split("\n") if x))
 
-    def bookings(self, kind: str, resources: Iterable[str], start: int, end: int
+    def bookings(self, kind: str, resources: Iterable[str], windows: Iterable[tuple[int, int]]
                  ) -> list[Booking]:
-        """Blocking occurrences using any of ``resources`` that overlap [start, end)."""
+        """Blocking occurrences using any of ``resources`` that overlap one of ``windows``.
+
+        One range scan of the (kind, resource, start) index per window: a booking
+        overlapping [s, e) starts before e and no earlier than s minus the longest
+        booking ever indexed, so a weekly series over two years reads only the
+        bookings near each of its occurrences, not all of them.
+        """
         ids = sorted(set(resources))
         if not ids:
             return []
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'max_span'").fetchone()
+        if row is None:  # an index written before the bound was kept: compute it once
+            row = self.db.execute('SELECT coalesce(max("end" - start), 0) FROM slots').fetchone()
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('max_span', ?)", (row[0],))
+        longest = int(row[0])
         marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            f"SELECT uid, opd, resource, start, \"end\", title, private, rid FROM slots "  # noqa: S608
-            f"WHERE kind = ? AND resource IN ({marks}) AND start < ? AND \"end\" > ?",
-            (kind, *ids, end, start))
+        sql = (f"SELECT rowid, uid, opd, resource, start, \"end\", title, private, rid "  # noqa: S608
+               f"FROM slots WHERE kind = ? AND resource IN ({marks}) "
+               f"AND start >= ? AND start < ? AND \"end\" > ?")
+        seen: dict[int, tuple] = {}  # type: ignore[type-arg]
+        for start, end in _merged(windows):
+            for r in self.db.execute(sql, (kind, *ids, start - longest, end, start)):
+                seen[r[0]] = r[1:]
         result = []
-        for uid, opd, resource, s, e, title, private, rid in rows:
+        for uid, opd, resource, s, e, title, private, rid in seen.values():
             res = frozenset({resource})
             result.append(Booking(uid, opd, s, e, res if kind == "venue" else frozenset(),
                                   res if kind == "person" else frozenset(), title,
@@ -139,6 +153,10 @@ class Index:
                 slots.extend((row.collection, row.href, b.uid, opd, kind, r, b.start, b.end,
                               b.title, int(b.private), b.recurrence_id) for r in resources)
         db.executemany("INSERT INTO slots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", slots)
+        longest = max((b.end - b.start for b in bookings), default=0) if slots else 0
+        if longest:
+            db.execute("INSERT INTO meta VALUES ('max_span', ?) ON CONFLICT (key) DO UPDATE "
+                       "SET value = max(value, excluded.value)", (longest,))
 
     @staticmethod
     def remove(db: sqlite3.Connection, collection: str, href: str | None = None) -> None:
@@ -151,5 +169,16 @@ class Index:
     def clear(self) -> None:
         """Empty the index (before a rebuild)."""
         with self.transaction() as db:
-            for table in ("items", "slots", "pending"):
+            for table in ("items", "slots", "pending", "meta"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608
+
+
+def _merged(windows: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching windows merged, sorted by start."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(windows):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
