@@ -297,6 +297,22 @@ def extract(data: str | bytes | icalendar.Calendar, opd: str, matcher: Matcher, 
     return _expand(uid, opd, matcher, events, window, max_occurrences)
 
 
+def _single(event: Any) -> Any:
+    """A non-recurring event with its DTEND set (RFC 5545 §3.6.1 defaults)."""
+    if "DTEND" in event:
+        return event
+    start = event["DTSTART"].dt
+    if "DURATION" in event:
+        end = start + event["DURATION"].dt
+    elif isinstance(start, datetime):
+        end = start  # a DATE-TIME event without end or duration takes no time
+    else:
+        end = start + timedelta(days=1)  # a DATE event lasts its day
+    occurrence = event.copy()
+    occurrence["DTEND"] = vDDDTypes(end)
+    return occurrence
+
+
 def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tuple[int, int],
             limit: int) -> Extracted:
     """Expand the checked series and build the blocking bookings."""
@@ -318,15 +334,21 @@ def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tup
     for event in events:
         resources(event)
     recurring = any(n in e for e in events for n in ("RRULE", "RDATE", "RECURRENCE-ID"))
-    wrapper = icalendar.Calendar()
-    for event in events:
-        wrapper.add_component(event)
-    span = (datetime.fromtimestamp(window[0] - DAY, UTC),
-            datetime.fromtimestamp(window[1] + DAY, UTC))
-    try:
-        occurrences = recurring_ical_events.of(wrapper).between(*span)
-    except Exception as exc:  # the library's errors (BadRuleStringFormat, ...) mean bad data
-        raise BadCalendarError(f"Pengulangan kegiatan tidak dapat dihitung: {exc}") from exc
+    occurrences: list[Any]
+    if not recurring and len(events) == 1:
+        # Most events happen once: their one occurrence is the event itself, with the
+        # end RFC 5545 §3.6.1 gives it (no need for the recurrence machinery).
+        occurrences = [_single(events[0])]
+    else:
+        wrapper = icalendar.Calendar()
+        for event in events:
+            wrapper.add_component(event)
+        span = (datetime.fromtimestamp(window[0] - DAY, UTC),
+                datetime.fromtimestamp(window[1] + DAY, UTC))
+        try:
+            occurrences = recurring_ical_events.of(wrapper).between(*span)
+        except Exception as exc:  # the library's errors (BadRuleStringFormat, ...): bad data
+            raise BadCalendarError(f"Pengulangan kegiatan tidak dapat dihitung: {exc}") from exc
     bookings: list[Booking] = []
     seen = 0
     for occ in occurrences:

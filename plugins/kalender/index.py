@@ -16,6 +16,7 @@ the next check.
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from kalender import database
 from kalender.rules import Booking
+
+UID_RE = re.compile(r"^UID:(.*?)\r?$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -182,3 +185,9 @@ def _merged(windows: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((start, end))
     return out
+
+
+def uid_of(text: str) -> str | None:
+    """The UID of a stored item without parsing it (RFC 5545 §3.8.4.7, lines unfolded)."""
+    match = UID_RE.search(text.replace("\r\n ", "").replace("\n ", ""))
+    return match.group(1).strip() if match else None

@@ -29,6 +29,7 @@ from radicale.storage import multifilesystem
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import ForbiddenChangeError, KalenderError
 from kalender.guard import Change, Guard
+from kalender.index import uid_of
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
 
@@ -183,12 +184,17 @@ class Storage(multifilesystem.Storage):
             yield from super().discover(href, "0", child_context_manager, groups)
 
     def read_item(self, collection: str, href: str) -> tuple[str, str, str] | None:
-        """(text, etag, uid) of a stored item, or None."""
+        """(text, etag, uid) of a stored item as stored, or None."""
         col = next(iter(self.discover(_path(collection))), None)
         if not isinstance(col, multifilesystem.Collection):
             return None
-        item = col._get(href)
-        return (item.serialize(), item.etag, item.uid) if item is not None else None
+        path = pathutils.path_to_filesystem(col._filesystem_path, href, self._is_collision_free)
+        try:
+            with open(path, encoding="utf-8", newline="") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text, radicale_item.get_etag(text), uid_of(text) or href
 
     # -- write paths -------------------------------------------------------
     def guard_props(self, before: Mapping[str, str], after: Mapping[str, str]) -> None:
