@@ -15,8 +15,10 @@ Layout of ``DIR`` (created by ``kalender init``)::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,9 +145,22 @@ class CachedRegistry:
         self._venues: dict[str, Venue] = {}
         self._persons: dict[str, Person] = {}
         self._matcher = Matcher([], [])
+        self._hold = False
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Skip the per-call stat of the registry files (for a bulk job like reindex)."""
+        self._refresh()
+        self._hold = True
+        try:
+            yield
+        finally:
+            self._hold = False
 
     def _refresh(self) -> None:
         """Reload if the stat of any registry file changed."""
+        if self._hold:
+            return
         d = self._dep
         stamp = tuple(_stat(p) for p in (d.opd_csv, d.users_csv, d.venues_csv, d.persons_csv))
         if stamp == self._stamp:

@@ -20,7 +20,7 @@ from radicale.storage import multifilesystem
 
 from kalender import provision
 from kalender.deployment import Deployment
-from kalender.guard import Change, Planned
+from kalender.guard import Change, Guard, Planned
 from kalender.index import uid_of
 from kalender.storage import Storage
 
@@ -65,7 +65,6 @@ class Stats:
 def reindex(dep: Deployment, progress: Progress | None = None) -> Stats:
     """Rebuild the whole index from storage, one transaction per calendar."""
     began = time.monotonic()
-    items = bookings = 0
     unreadable: list[str] = []
     with provision.storage_locked(dep, "kalender:reindex") as store:
         assert isinstance(store, Storage)
@@ -73,24 +72,33 @@ def reindex(dep: Deployment, progress: Progress | None = None) -> Stats:
         cols = list(calendars(store))
         total = sum(len(list(c._list())) for c in cols)
         guard.index.clear()
-        for col in cols:
-            change = Change()
-            for href, text in stored_items(col):
-                uid = uid_of(text) or href
-                try:
-                    planned = guard.plan(col.path, href, text, uid)
-                except ValueError as e:
-                    unreadable.append(f"/{col.path}/{href}: {e}")
-                    planned = Planned(col.path.strip("/"), href, uid, text)
-                change.put.append((planned, get_etag(text)))
-                bookings += len(planned.bookings)
-                items += 1
-                if progress is not None and items % 200 == 0:
-                    progress(items, total)
-            guard.commit(change, "kalender:reindex")
+        with guard.registry.held():
+            items, bookings = _rebuild(guard, cols, total, unreadable, progress)
         if progress is not None:
             progress(items, total)
     return Stats(items, bookings, unreadable, time.monotonic() - began)
+
+
+def _rebuild(guard: Guard, cols: list[multifilesystem.Collection], total: int,
+             unreadable: list[str], progress: Progress | None) -> tuple[int, int]:
+    """Index every item of ``cols``, one transaction per calendar."""
+    items = bookings = 0
+    for col in cols:
+        change = Change()
+        for href, text in stored_items(col):
+            uid = uid_of(text) or href
+            try:
+                planned = guard.plan(col.path, href, text, uid)
+            except ValueError as e:
+                unreadable.append(f"/{col.path}/{href}: {e}")
+                planned = Planned(col.path.strip("/"), href, uid, text)
+            change.put.append((planned, get_etag(text)))
+            bookings += len(planned.bookings)
+            items += 1
+            if progress is not None and items % 200 == 0:
+                progress(items, total)
+        guard.commit(change, "kalender:reindex")
+    return items, bookings
 
 
 def verify(dep: Deployment) -> list[str]:
