@@ -2,15 +2,15 @@
 
 The rights matrix (README, "Peran dan hak akses"):
 
-============  ==============  ==============  ==============  ===============
-role          own OPD         other OPD       /publik/agenda  /pimpinan/agenda
-============  ==============  ==============  ==============  ===============
-pic           read + write    none            read            none
-pimpinan      read            read            read            read
-admin         everything      everything      everything      everything
-sync          read            read            read + write    read + write
-anonymous     none            none            GET only        none
-============  ==============  ==============  ==============  ===============
+=========  ============  ==========  ==============  ================  ========  ========
+role       own OPD       other OPD   /publik/agenda  /pimpinan/agenda  /ruang/*  /orang/*
+=========  ============  ==========  ==============  ================  ========  ========
+pic        read + write  none        read            none              read      none
+pimpinan   read          read        read            read              read      read
+admin      everything    everything  everything      everything        all       all
+sync       read          read        read + write    read + write      r + w     r + w
+anonymous  none          none        GET only        none              none      none
+=========  ============  ==========  ==============  ================  ========  ========
 
 Calendar collections themselves (delete, overwrite, properties) are admin-only
 through ``permit_delete_collection = False`` / ``permit_overwrite_collection =
