@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +66,46 @@ def make_deployment(root: Path, accounts: dict[str, tuple[str, tuple[str, ...]]]
     for login, (role, opds) in accounts.items():
         cmd_accounts.add_user(dep, User(login, role, opds), PASSWORD)
     return dep
+
+
+KALENDER = [sys.executable, "-m", "kalender.cli"]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServeProcess:
+    """``kalender serve`` as a real process on a free port (waits until it answers)."""
+
+    def __init__(self, dep: Deployment, capture: bool = False) -> None:
+        self.dep = dep
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        out = subprocess.PIPE if capture else subprocess.DEVNULL
+        self.proc = subprocess.Popen([*KALENDER, "serve", str(dep.root), "--port",
+                                      str(self.port)], stdout=out, stderr=subprocess.STDOUT,
+                                     text=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(self.url + "/publik/agenda/", timeout=1)
+                return
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop(signal.SIGKILL)
+                    raise RuntimeError("kalender serve did not start") from None
+                time.sleep(0.05)
+
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        """Stop (or kill) the process; its output when captured."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        out, _ = self.proc.communicate(timeout=30)
+        return out or ""
 
 
 def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +12,7 @@ import requests
 
 from kalender import cli
 from kalender.deployment import Deployment
-from tests.conftest import PASSWORD, event_ics
-
-KALENDER = [sys.executable, "-m", "kalender.cli"]
+from tests.conftest import KALENDER, PASSWORD, ServeProcess, event_ics, free_port
 
 
 def run(*args: str, stdin: str = "", env_dir: Path | None = None) -> subprocess.CompletedProcess:
@@ -28,13 +22,6 @@ def run(*args: str, stdin: str = "", env_dir: Path | None = None) -> subprocess.
         env["KALENDER_DIR"] = str(env_dir)
     return subprocess.run([*KALENDER, *args], input=stdin, capture_output=True, text=True,
                           env=env, timeout=120, check=False)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -123,20 +110,10 @@ def test_not_a_deployment(tmp_path: Path) -> None:
 @pytest.fixture
 def running(deployment: Deployment) -> Iterator[tuple[Deployment, str]]:
     """``kalender serve`` as a real process on a free port."""
-    port = free_port()
-    proc = subprocess.Popen([*KALENDER, "serve", str(deployment.root), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(url + "/publik/agenda/", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield deployment, url
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=15)
-    assert proc.returncode == 0, out
+    server = ServeProcess(deployment, capture=True)
+    yield deployment, server.url
+    out = server.stop()
+    assert server.proc.returncode == 0, out
     assert "berhenti" in out
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -18,8 +17,7 @@ import requests
 
 from kalender import cli
 from kalender.deployment import Deployment
-from tests.conftest import PASSWORD, make_deployment
-from tests.test_cli import KALENDER, free_port
+from tests.conftest import PASSWORD, ServeProcess, make_deployment
 
 SLOT = (dt.date.today() + dt.timedelta(days=40)).strftime("%Y%m%d")
 OPDS = ("dinkes", "dinsos", "disdik", "dishub", "bappeda", "diskominfo")
@@ -34,30 +32,6 @@ def event(uid: str, start: str, end: str, location: str = "Ruang Joyoboyo") -> b
             ).encode()
 
 
-class Server:
-    """``kalender serve`` as a real process."""
-
-    def __init__(self, dep: Deployment) -> None:
-        self.dep = dep
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([*KALENDER, "serve", str(dep.root), "--port", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                requests.get(self.url + "/publik/agenda/", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Stop (or kill) the process."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        self.proc.wait(timeout=20)
-
-
 @pytest.fixture
 def dep(tmp_path: Path) -> Deployment:
     """A deployment with one PIC per OPD in OPDS."""
@@ -66,15 +40,15 @@ def dep(tmp_path: Path) -> Deployment:
 
 
 @pytest.fixture
-def servers(dep: Deployment) -> Iterator[list[Server]]:
+def servers(dep: Deployment) -> Iterator[list[ServeProcess]]:
     """Three server processes on one deployment (one lock file, one index)."""
-    started = [Server(dep) for _ in range(3)]
+    started = [ServeProcess(dep) for _ in range(3)]
     yield started
     for s in started:
         s.stop()
 
 
-def test_racing_writers_across_processes(dep: Deployment, servers: list[Server]) -> None:
+def test_racing_writers_across_processes(dep: Deployment, servers: list[ServeProcess]) -> None:
     """18 clients, 3 processes, one venue slot: exactly one write succeeds."""
     def attempt(n: int) -> int:
         opd = OPDS[n % len(OPDS)]
@@ -99,10 +73,10 @@ def test_kill_9_mid_write_loses_no_acknowledged_write(dep: Deployment) -> None:
     rng = random.Random(7)
     minute = 0
     for _round in range(3):
-        server = Server(dep)
+        server = ServeProcess(dep)
         stop = threading.Event()
 
-        def writer(srv: Server = server, stop: threading.Event = stop) -> None:
+        def writer(srv: ServeProcess = server, stop: threading.Event = stop) -> None:
             nonlocal minute
             while not stop.is_set():
                 opd = OPDS[minute % len(OPDS)]
@@ -130,7 +104,7 @@ def test_kill_9_mid_write_loses_no_acknowledged_write(dep: Deployment) -> None:
         stop.set()
         thread.join(timeout=20)
     assert len(acked) > 5
-    server = Server(dep)  # restart: repairs interrupted writes before serving
+    server = ServeProcess(dep)  # restart: repairs interrupted writes before serving
     try:
         for opd, name in acked:
             r = requests.get(f"{server.url}/opd/{opd}/{name}.ics",

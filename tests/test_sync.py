@@ -20,8 +20,7 @@ from kalender import cli
 from kalender.deployment import Deployment
 from kalender_sync.service import SyncService
 from kalender_sync.transform import output_uid
-from tests.conftest import LiveServer, make_deployment, serve_in_thread
-from tests.test_cli import KALENDER, free_port
+from tests.conftest import KALENDER, LiveServer, ServeProcess, make_deployment, serve_in_thread
 
 DAY = (dt.date.today() + dt.timedelta(days=20)).strftime("%Y%m%d")
 SECRET_BITS = ("budi@example.org", "BEGIN:VALARM", "ATTACH", "X-RAHASIA", "ORGANIZER")
@@ -279,17 +278,9 @@ def sync_password(dep: Deployment) -> str:
 def test_serve_wakes_sync_on_change(tmp_path: Path) -> None:
     """Under `kalender serve`, an accepted PUT shows in the public feed within seconds."""
     dep = make_deployment(tmp_path / "kediri", {"pic-x": ("pic", ("dinkes",))})
-    port = free_port()
-    proc = subprocess.Popen([*KALENDER, "serve", str(dep.root), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server = ServeProcess(dep)
+    url = server.url
     try:
-        for _ in range(100):
-            try:
-                requests.get(url + "/publik/agenda/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         body = event(f"{uuid.uuid4()}@test", "Festival Kopi", "100000", "120000")
         r = requests.put(url + "/opd/dinkes/kopi.ics", data=body, timeout=10,
                          auth=("pic-x", "rahasia-kediri-1"))
@@ -299,9 +290,8 @@ def test_serve_wakes_sync_on_change(tmp_path: Path) -> None:
             assert time.monotonic() - accepted < 15, "public feed not updated"
             time.sleep(0.1)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-    assert proc.returncode == 0
+        server.stop()
+    assert server.proc.returncode == 0
 
 
 def test_dry_run_writes_nothing(live: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:

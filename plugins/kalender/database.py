@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (collection, href)
 );
 CREATE INDEX IF NOT EXISTS items_uid ON items (collection, uid);
+CREATE INDEX IF NOT EXISTS items_horizon ON items (recurring, horizon);
 CREATE TABLE IF NOT EXISTS slots (
     collection TEXT NOT NULL,
     href       TEXT NOT NULL,

@@ -29,11 +29,18 @@ Progress = Callable[[int, int], None]
 
 def calendars(store: radicale_storage.BaseStorage, path: str = "/"
               ) -> Iterator[multifilesystem.Collection]:
-    """Every calendar collection below ``path`` (depth first)."""
+    """Every calendar collection below ``path`` (depth first), each once.
+
+    Only real children count: a home's listing also names the role's calendars
+    (discovery, ``kalender.storage``), which live elsewhere in the tree.
+    """
+    parent = path.strip("/")
     children = iter(store.discover(path, depth="1"))
     next(children, None)  # the collection itself
     for child in children:
         if not isinstance(child, multifilesystem.Collection):
+            continue
+        if child.path.strip("/").rpartition("/")[0] != parent:
             continue
         if child.tag == "VCALENDAR":
             yield child
