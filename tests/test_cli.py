@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +172,36 @@ def test_log_prints_changes(deployment: Deployment) -> None:
     assert "Belum ada" in run("log", "--since", "2999-01-01", "--dir", str(deployment.root)).stdout
     bad = run("log", "--since", "kemarin", "--dir", str(deployment.root))
     assert bad.returncode == 1
+
+
+def test_config_works_with_radicales_own_server(deployment: Deployment) -> None:
+    """python -m radicale --config DIR/config: plugins load, rights and clash rules hold."""
+    d = str(deployment.root)
+    assert run("user", "add", "siti", "--role", "pic", "--opd", "dinkes", "--dir", d,
+               "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "radicale", "--config", f"{d}/config",
+                             "--server-hosts", f"127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url + "/publik/agenda/", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        auth = ("siti", PASSWORD)
+        r = requests.request("PROPFIND", url + "/siti/", auth=auth, headers={"Depth": "1"},
+                             timeout=10)
+        assert r.status_code == 207 and "/opd/dinkes/" in r.text
+        body = event_ics("rad-1", location="Ruang Joyoboyo")
+        assert requests.put(url + "/opd/dinkes/a.ics", data=body, auth=auth,
+                            timeout=10).status_code == 201
+        clash = event_ics("rad-2", location="R. Joyoboyo")
+        r = requests.put(url + "/opd/dinkes/b.ics", data=clash, auth=auth, timeout=10)
+        assert r.status_code == 400  # refused; Radicale's own app has no 403 answer for it
+        assert requests.get(url + "/opd/dinsos/", auth=auth, timeout=10).status_code == 403
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
