@@ -104,7 +104,12 @@ class ServeProcess:
         """Stop (or kill) the process; its output when captured."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        out, _ = self.proc.communicate(timeout=30)
+        try:
+            out, _ = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # never leave a server behind; the test fails below
+            self.proc.communicate(timeout=30)
+            raise
         return out or ""
 
 

@@ -24,13 +24,18 @@ from kalender.provision import load_configuration
 from kalender.storage import CHANGED, Storage
 
 
-class _Stop(Exception):
-    """Raised in the main thread by SIGTERM to leave the serving loop."""
+class _Stop(SystemExit):
+    """Raised in the main thread by SIGTERM to leave the serving loop.
+
+    A SystemExit: waitress's event loop re-raises only ExitNow, KeyboardInterrupt
+    and SystemExit from its handlers (wasyncore); anything else would be logged
+    and swallowed if the signal arrived while a handler runs.
+    """
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     """Turn SIGTERM into a clean shutdown."""
-    raise _Stop
+    raise _Stop(0)
 
 
 def _start_sync(dep: Deployment, host: str, port: int, stop: threading.Event
