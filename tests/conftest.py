@@ -116,7 +116,14 @@ class ServeProcess:
 def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
     """Serve ``dep`` with waitress in a thread until the generator is closed."""
     server = waitress.create_server(make_app(dep), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):
+            pass  # the loop saw its sockets closed by server.close() at teardown
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield LiveServer(dep, f"http://127.0.0.1:{server.effective_port}")
