@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
@@ -118,10 +119,9 @@ def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
     server = waitress.create_server(make_app(dep), host="127.0.0.1", port=0, threads=8)
 
     def run() -> None:
-        try:
+        # the loop sees its sockets closed by server.close() at teardown
+        with contextlib.suppress(OSError, ValueError):
             server.run()
-        except (OSError, ValueError):
-            pass  # the loop saw its sockets closed by server.close() at teardown
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

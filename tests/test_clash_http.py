@@ -323,3 +323,33 @@ def test_unknown_locations_and_verify(srv: LiveServer, capsys: pytest.CaptureFix
     victim.write_text(text, "utf-8")
     assert cli.main(["reindex", "--dir", d]) == 0
     assert cli.main(["verify", "--dir", d]) == 0
+
+
+def test_same_uid_in_another_opd_still_clashes(srv: LiveServer) -> None:
+    """A UID reused by another OPD (one .ics imported twice) is another event: it clashes."""
+    shared = uid()
+    assert put(srv, "pic-x", "dinkes", ics(shared, f"{day(22)}T090000", f"{day(22)}T100000",
+                                           location="Ruang Joyoboyo"))[0] == 201
+    assert put(srv, "pic-y", "dinsos", ics(shared, f"{day(22)}T090000", f"{day(22)}T100000",
+                                           location="Ruang Joyoboyo"))[0] == 403
+
+
+def test_far_future_event_against_series(srv: LiveServer) -> None:
+    """A one-off event beyond the 2-year horizon is checked against an unbounded series."""
+    start = dt.date.today() + dt.timedelta(days=2)
+    first = start.strftime("%Y%m%d")
+    assert put(srv, "pic-x", "dinkes", ics(uid(), f"{first}T050000", f"{first}T060000",
+                                           location="Sport Center Ngronggo",
+                                           extra="RRULE:FREQ=DAILY"))[0] == 201
+    far = (start + dt.timedelta(days=1100)).strftime("%Y%m%d")
+    status, text = put(srv, "pic-y", "dinsos", ics(uid(), f"{far}T050000", f"{far}T060000",
+                                                   location="Sport Center Ngronggo"))
+    assert status == 403, text
+    rdate = (start + dt.timedelta(days=900)).strftime("%Y%m%d")
+    assert put(srv, "pic-x", "dinkes", ics(uid(), f"{first}T200000", f"{first}T210000",
+                                           location="Selomangleng",
+                                           extra=f"RDATE;TZID=Asia/Jakarta:{rdate}T200000"
+                                           ))[0] == 201
+    assert put(srv, "pic-y", "dinsos", ics(uid(), f"{rdate}T200000", f"{rdate}T203000",
+                                           location="Goa Selomangleng"))[0] == 403
+

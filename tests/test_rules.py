@@ -77,8 +77,10 @@ def test_overlaps_half_open(a: tuple[int, int], b_: tuple[int, int], expected: b
     # unknown venue id: capacity 1, no buffers, no family
     ([b("x", 9, 11, "balai-rw")], b("c", 10.5, 12, "balai-rw"), ["x"]),
     ([b("x", 9, 11, "balai-rw")], b("c", 11, 12, "balai-rw"), []),
-    # the same uid is ignored (a change never clashes with itself, even from another OPD)
-    ([b("c", 9, 11, "joyoboyo", opd="dinsos")], b("c", 9, 11, "joyoboyo"), []),
+    # the same item (uid and OPD) is ignored: a change never clashes with itself ...
+    ([b("c", 9, 11, "joyoboyo")], b("c", 9, 11, "joyoboyo"), []),
+    # ... but the same UID in another OPD's calendar is another event
+    ([b("c", 9, 11, "joyoboyo", opd="dinsos")], b("c", 9, 11, "joyoboyo"), ["c"]),
 ])
 def test_venue_table(existing: list[Booking], candidate: Booking,
                      expected_others: list[str]) -> None:

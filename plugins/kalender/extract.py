@@ -370,4 +370,4 @@ def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tup
             recurrence_id=_epoch(rid.dt) if recurring and rid is not None else None))
     bookings.sort(key=lambda b: (b.start, b.end, b.recurrence_id or 0))
     return Extracted(uid, tuple(bookings), tuple(dict.fromkeys(locations)), window[1],
-                     any("RRULE" in e for e in events))
+                     any("RRULE" in e or "RDATE" in e for e in events))

@@ -85,6 +85,8 @@ class Guard:
         self.max_occurrences = max_occurrences
         #: called after a committed change to an OPD calendar (wakes the sync service)
         self.on_change: Callable[[], None] | None = None
+        #: reads a stored item (set by the storage plugin); used to re-expand series
+        self.read_item: ReadItem | None = None
 
     @staticmethod
     def now() -> int:
@@ -92,29 +94,37 @@ class Guard:
         return int(time.time())
 
     # -- before the write ------------------------------------------------------
-    def plan(self, collection: str, href: str, text: str, uid: str) -> Planned:
+    def plan(self, collection: str, href: str, text: str, uid: str,
+             horizon_days: int | None = None) -> Planned:
         """Parse one item for ``collection``; raises BadCalendarError on bad data."""
         collection = collection.strip("/")
         opd = opd_of(collection)
         if opd is None:
             return Planned(collection, href, uid, text)
         extracted = extract(text, opd, self.registry.matcher(), now=self.now(),
-                            horizon_days=self.horizon_days,
+                            horizon_days=horizon_days or self.horizon_days,
                             max_occurrences=self.max_occurrences)
         return Planned(collection, href, uid, text, extracted)
 
-    def check(self, planned: Sequence[Planned], actor: str, replacing: str | None = None
-              ) -> str | None:
-        """Raise ClashError if ``planned`` clashes; returns an admin override note."""
+    def check(self, planned: Sequence[Planned], actor: str, replacing: str | None = None,
+              moved_from: str | None = None) -> str | None:
+        """Raise ClashError if ``planned`` clashes; returns an admin override note.
+
+        ``replacing``: a collection whose current items all go (an import);
+        ``moved_from``: the collection a MOVE takes the item from (it is itself).
+        """
         venues = self.registry.venues()
         replaced_opd = opd_of(replacing) if replacing else None
+        source_opd = opd_of(moved_from) if moved_from else None
+        self._extend_horizon(planned)
         clashes: list[Clash] = []
         earlier: list[Booking] = []
         for p in planned:
             if not p.bookings:
                 continue
             existing = [b for b in self._existing(p.bookings)
-                        if replaced_opd is None or b.opd != replaced_opd]
+                        if b.opd != replaced_opd
+                        and not (b.opd == source_opd and b.uid == p.uid)]
             clashes += find_clashes(p.bookings, existing + earlier, venues)
             earlier += p.bookings
         if not clashes:
@@ -124,11 +134,23 @@ class Guard:
             return f"abaikan bentrok: {reason} ({len(clashes)} bentrok)"
         raise ClashError(clashes, messages.explain(clashes, self._name, self._opd_names()))
 
+    def _extend_horizon(self, planned: Sequence[Planned]) -> None:
+        """Expand recurring items far enough to be compared with the farthest new booking."""
+        far = max((b.end for p in planned for b in p.bookings), default=0)
+        stale = self.index.stale_recurring(far)
+        if not stale or self.read_item is None:
+            return
+        days = (far - self.now()) // DAY + 2
+        for collection, href in stale:
+            self.refresh(collection, href, self.read_item, max(days, self.horizon_days))
+
     def _existing(self, bookings: Iterable[Booking]) -> list[Booking]:
         """Indexed bookings that could clash with ``bookings`` (a superset)."""
         bookings = list(bookings)
         venues = self.registry.venues()
-        buffer = 60 * max((v.setup_min + v.teardown_min for v in venues.values()), default=0)
+        # a hall and its part may have different buffers: the widest pair bounds the scan
+        buffer = 60 * (max((v.setup_min for v in venues.values()), default=0)
+                       + max((v.teardown_min for v in venues.values()), default=0))
         family: set[str] = set()
         for b in bookings:
             for v in b.venues:
@@ -196,14 +218,15 @@ class Guard:
         for collection, href in sorted(todo):
             self.refresh(collection, href, read_item)
 
-    def refresh(self, collection: str, href: str, read_item: ReadItem) -> None:
+    def refresh(self, collection: str, href: str, read_item: ReadItem,
+                horizon_days: int | None = None) -> None:
         """Re-index one item from storage (or forget it if it is gone)."""
         found = read_item(collection, href)
         change = Change(remove=[(collection, href)])
         if found is not None:
             text, etag, uid = found
             try:
-                planned = self.plan(collection, href, text, uid)
+                planned = self.plan(collection, href, text, uid, horizon_days)
             except ValueError:  # stored before the rules or unparseable: keep it unbooked
                 planned = Planned(collection.strip("/"), href, uid, text)
             change.put.append((planned, etag))

@@ -7,9 +7,11 @@ overlap. An empty interval (``start >= end``) overlaps nothing.
 
 Semantics of :func:`find_clashes` (also in ``docs/rules.md``):
 
-* Existing bookings whose uid equals the uid of any candidate are ignored:
-  a changed event never clashes with its own previous version, also when it
-  moves to another OPD's calendar.
+* Existing bookings of the same item as a candidate (same uid *and* same
+  OPD: a UID is unique within one calendar, RFC 4791 §5.3.2) are ignored, so
+  a changed event never clashes with its own previous version. The same UID
+  in another OPD's calendar is another item and does clash. (For a MOVE, the
+  caller drops the source item's bookings before calling.)
 * Candidates never clash with each other (they are the occurrences of one
   series being written).
 * Venue clash, for a candidate booking venue ``v``: the candidate interval is
@@ -167,11 +169,11 @@ def _buffers(venue_id: str, venues: Mapping[str, Venue]) -> tuple[int, int]:
 def find_clashes(candidates: Sequence[Booking], existing: Iterable[Booking],
                  venues: Mapping[str, Venue]) -> list[Clash]:
     """Every clash of the candidate occurrences against the existing bookings."""
-    own_uids = {c.uid for c in candidates}
+    own_items = {(c.uid, c.opd) for c in candidates}
     by_venue: dict[str, list[tuple[int, int, Booking]]] = defaultdict(list)
     by_person: dict[str, list[tuple[int, int, Booking]]] = defaultdict(list)
     for b in existing:
-        if b.uid in own_uids:
+        if (b.uid, b.opd) in own_items:
             continue
         for vid in b.venues:
             setup, teardown = _buffers(vid, venues)

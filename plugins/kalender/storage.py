@@ -143,6 +143,7 @@ class Storage(multifilesystem.Storage):
                            max_occurrences=_int_option(configuration,
                                                        "kalender_max_occurrences", 5000))
         self.guard.on_change = CHANGED.set
+        self.guard.read_item = self.read_item
 
     # -- who is writing --------------------------------------------------
     @contextlib.contextmanager
@@ -247,7 +248,7 @@ class Storage(multifilesystem.Storage):
         with self.refusals():
             self.guard.maintain(self.read_item)
             planned = self.guard.plan(to_collection.path, to_href, text, item.uid)
-            note = self.guard.check([planned], current_actor())
+            note = self.guard.check([planned], current_actor(), moved_from=source)
         self.guard.index.begin(source, [item.href])
         self.guard.index.begin(to_collection.path, [to_href])
         etag = item.etag
