@@ -304,3 +304,28 @@ def test_dry_run_writes_nothing(live: LiveServer, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "buat" in out and "/publik/agenda/" in out
     assert live.request(None, "GET", "/publik/agenda/").headers["ETag"] == before
+
+
+def test_private_override_and_description_scrubbed(live: LiveServer, sync: SyncService) -> None:
+    """A private occurrence of a public series and e-mails in descriptions stay private."""
+    u = f"{uuid.uuid4()}@test"
+    day2 = (dt.date.today() + dt.timedelta(days=34)).strftime("%Y%m%d")
+    override = (f"BEGIN:VEVENT\r\nUID:{u}\r\nDTSTAMP:20260101T000000Z\r\n"
+                f"RECURRENCE-ID;TZID=Asia/Jakarta:{day2}T070000\r\n"
+                f"DTSTART;TZID=Asia/Jakarta:{day2}T070000\r\n"
+                f"DTEND;TZID=Asia/Jakarta:{day2}T080000\r\nCLASS:PRIVATE\r\n"
+                "SUMMARY:Pemeriksaan kesehatan pribadi\r\nEND:VEVENT\r\n")
+    body = event(u, "Senam Pagi", "070000", "080000", location="Taman Sekartaji",
+                 extra="RRULE:FREQ=WEEKLY;COUNT=4\nX-NOTE:x", day=(
+                     dt.date.today() + dt.timedelta(days=20)).strftime("%Y%m%d"))
+    body = body.replace(b"DESCRIPTION:Narasumber: Wali Kota Kediri",
+                        b"DESCRIPTION:Hubungi panitia di budi.santoso@kedirikota.go.id\\n"
+                        b"Abaikan bentrok: alasan internal")
+    body = body.replace(b"END:VCALENDAR", override.encode() + b"END:VCALENDAR")
+    put(live, "pic-y", "/opd/dinsos/senam-pagi.ics", body)
+    sync.run_once()
+    text = live.request(None, "GET", "/publik/agenda/").text
+    assert "Senam Pagi" in text and "Pemeriksaan kesehatan" not in text
+    assert "kedirikota.go.id" not in text and "alasan internal" not in text
+    (master,) = feed(live, "/publik/agenda/", None)[output_uid("dinsos", u)]
+    assert master.get("EXDATE") is not None  # the private occurrence is not shown at all

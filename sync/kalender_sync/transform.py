@@ -13,8 +13,10 @@ phantom updates (RFC 5546 §2.1.4: SEQUENCE grows with significant changes).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import icalendar
 
@@ -58,12 +60,33 @@ def parse(src: Source) -> icalendar.Calendar:
     return cal
 
 
+def event_class(event: icalendar.cal.Component) -> str:
+    """PUBLIC, CONFIDENTIAL or PRIVATE; an unknown value counts as PRIVATE (RFC 5545 §3.8.1.3)."""
+    value = str(event.get("CLASS", "PUBLIC")).strip().upper()
+    return value if value in ("PUBLIC", "CONFIDENTIAL") else "PRIVATE"
+
+
 def visibility(cal: icalendar.Calendar) -> str:
-    """CLASS of the master event: PUBLIC (or none), CONFIDENTIAL or PRIVATE (RFC 5545 §3.8.1.3)."""
+    """The class of the master event (or of the first event if there is no master)."""
     masters = [e for e in cal.walk("VEVENT") if e.get("RECURRENCE-ID") is None]
-    event = masters[0] if masters else next(iter(cal.walk("VEVENT")))
-    value = str(event.get("CLASS", "PUBLIC")).upper()
-    return value if value in ("CONFIDENTIAL", "PRIVATE") else "PUBLIC"
+    return event_class(masters[0] if masters else next(iter(cal.walk("VEVENT"))))
+
+
+#: Text the public must not read in a description: e-mail addresses, the admin's
+#: clash override reason, and meeting join details (links with passcodes).
+EMAIL = re.compile(r"(mailto:)?[\w.+-]+@[\w-]+(\.[\w-]+)+", re.IGNORECASE)
+HIDDEN_LINES = re.compile(r"^\s*(abaikan\s+bentrok|passcode|kode\s+sandi|password|meeting\s+id"
+                          r"|id\s+rapat)\b.*$", re.IGNORECASE | re.MULTILINE)
+MEETING_LINK = re.compile(r"https?://\S*(zoom\.us|teams\.microsoft|meet\.google|webex)\S*",
+                          re.IGNORECASE)
+
+
+def public_text(text: str) -> str:
+    """A description fit for the public agenda."""
+    text = HIDDEN_LINES.sub("", text)
+    text = EMAIL.sub("[alamat disembunyikan]", text)
+    text = MEETING_LINK.sub("[tautan rapat disembunyikan]", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _shell(cal: icalendar.Calendar) -> icalendar.Calendar:
@@ -113,12 +136,22 @@ def _organiser_note(event: icalendar.Event, opd_name: str) -> None:
 
 
 def public_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar | None:
-    """The public agenda's copy: None for PRIVATE, a busy block for CONFIDENTIAL."""
-    kind = visibility(cal)
-    if kind == "PRIVATE":
+    """The public agenda's copy: None for PRIVATE, a busy block for CONFIDENTIAL.
+
+    Decided per VEVENT: a private override of a public series is left out (and
+    its occurrence excluded from the master, so the series does not show it
+    either); a confidential override becomes a busy block.
+    """
+    if visibility(cal) == "PRIVATE":
         return None
     out = _shell(cal)
+    events: list[Any] = list(cal.walk("VEVENT"))
+    hidden = [e["RECURRENCE-ID"].dt for e in events
+              if e.get("RECURRENCE-ID") is not None and event_class(e) == "PRIVATE"]
     for event in cal.walk("VEVENT"):
+        kind = event_class(event)
+        if kind == "PRIVATE":
+            continue
         if kind == "CONFIDENTIAL":
             new = _copy_event(event, {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE",
                                       "EXDATE", "RECURRENCE-ID", "STATUS", "TRANSP"})
@@ -126,6 +159,11 @@ def public_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar | No
             new.add("CLASS", "CONFIDENTIAL")
         else:
             new = _copy_event(event, PUBLIC_PROPERTIES - {"UID", "CLASS"})
+            if "DESCRIPTION" in new:
+                new["DESCRIPTION"] = icalendar.vText(public_text(str(new["DESCRIPTION"])))
+        if event.get("RECURRENCE-ID") is None:
+            for rid in hidden:
+                new.add("EXDATE", rid)
         new.add("UID", output_uid(src.opd, src.uid))
         _organiser_note(new, src.opd_name)
         out.add_component(new)
