@@ -150,3 +150,21 @@ def test_wrong_password(slow_login_server: LiveServer) -> None:
     assert r.status_code == 401
     assert time.monotonic() - start >= 0.9
     assert slow_login_server.request("pic-x", "PROPFIND", "/opd/dinkes/").status_code == 207
+
+
+def test_hostile_requests_get_4xx(live: LiveServer) -> None:
+    """Unreadable credentials and XML with entities answer 401/400, never 500."""
+    import requests
+
+    for header in ("Basic !!!", "Basic " + "YWJj", "Bearer x", "Basic w7/DvQ=="):
+        r = requests.request("OPTIONS", live.url + "/", headers={"Authorization": header},
+                             timeout=10)
+        assert r.status_code == 401, header
+    bomb = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            '<propfind xmlns="DAV:"><prop><displayname>&b;</displayname></prop></propfind>')
+    for method in ("PROPFIND", "REPORT", "PROPPATCH"):
+        r = live.request("pic-x", method, "/opd/dinkes/", data=bomb, headers={"Depth": "0"})
+        assert r.status_code == 400, method
+    r = live.request("pic-x", "PROPFIND", "/opd/dinkes/", data="<propfind", headers={"Depth": "0"})
+    assert r.status_code == 400

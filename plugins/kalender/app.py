@@ -17,11 +17,15 @@ and drops DAV:all.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from http import client
 from typing import Any
 
+import defusedxml
 import defusedxml.ElementTree as DefusedET
 from radicale import Application as RadicaleApplication
 from radicale import config, httputils, types
@@ -104,20 +108,33 @@ class Application(RadicaleApplication):
 
     def _handle_request(self, environ: types.WSGIEnviron) -> Any:
         """Radicale's request handling, with the reason phrase of a refusal."""
-        if not environ.get("HTTP_AUTHORIZATION") and not _anonymous_allowed(environ):
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        if not authorization and not _anonymous_allowed(environ):
             # Anonymous users may only GET the public agenda; Radicale itself
             # would answer some paths (the root's redirect, OPTIONS) without login.
-            body = b"Silakan masuk (login) untuk mengakses Kalender OPD.\n"
-            return ("401 Unauthorized",
-                    [("WWW-Authenticate", f'Basic realm="{self._auth_realm}"'),
-                     ("Content-Type", "text/plain; charset=utf-8"),
-                     ("Content-Length", str(len(body)))], [body])
+            return self._plain(401, "Silakan masuk (login) untuk mengakses Kalender OPD.")
+        if authorization and not _basic_credentials_readable(authorization):
+            # Radicale would fail on these with a 500 (RFC 7617 §2: user-id ":" password).
+            return self._plain(401, "Kredensial tidak dapat dibaca; masuk dengan nama "
+                                    "pengguna dan kata sandi.")
+        if not _xml_body_acceptable(environ):
+            return self._plain(400, "Isi XML permintaan tidak valid atau memuat DTD/entitas "
+                                    "yang tidak diizinkan.")
         status_text, headers, answers = super()._handle_request(environ)
         reason = next((v for k, v in headers if k == REASON_HEADER), None)
         if reason is not None:
             headers = [(k, v) for k, v in headers if k != REASON_HEADER]
             status_text = f"{status_text.split(' ', 1)[0]} {reason}"
         return status_text, headers, answers
+
+    def _plain(self, status: int, message: str) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+        """A short text/plain answer (401 with the login challenge)."""
+        body = (message + "\n").encode("utf-8")
+        headers = [("Content-Type", "text/plain; charset=utf-8"),
+                   ("Content-Length", str(len(body)))]
+        if status == 401:
+            headers.append(("WWW-Authenticate", f'Basic realm="{self._auth_realm}"'))
+        return f"{status} {client.responses[status]}", headers, [body]
 
     # -- feeds -----------------------------------------------------------------
     def do_GET(self, environ: types.WSGIEnviron, base_prefix: str, path: str, user: str,
@@ -168,6 +185,43 @@ class Application(RadicaleApplication):
                 b"current-user-privilege-set" in answer:
             answer = _privileges_fixed(answer, self._role(user) == "admin")
         return status, headers, answer, xml_request
+
+
+def _basic_credentials_readable(header: str) -> bool:
+    """An Authorization header Radicale can read: Basic base64("user:password") in UTF-8."""
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return ":" in decoded
+
+
+XML_METHODS = frozenset({"PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL"})
+
+
+def _xml_body_acceptable(environ: types.WSGIEnviron) -> bool:
+    """False for an XML body that is malformed or uses DTDs/entities (checked with defusedxml).
+
+    The body is read once and put back for Radicale.
+    """
+    if environ.get("REQUEST_METHOD", "").upper() not in XML_METHODS:
+        return True
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    if length <= 0:
+        return True
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)  # type: ignore[index]
+    try:
+        DefusedET.fromstring(body)
+    except (ET.ParseError, defusedxml.DefusedXmlException, ValueError):
+        return False
+    return True
 
 
 def _anonymous_allowed(environ: types.WSGIEnviron) -> bool:

@@ -56,9 +56,17 @@ def cmd_opd_remove(args: argparse.Namespace) -> int:
             registry.write_users(dep.users_csv, [
                 User(u.login, u.role, tuple(o for o in u.opds if o != args.id))
                 for u in remaining])
+            # a PIC of this OPD only has no role left: their account goes too
+            gone = {u.login for u in users} - {u.login for u in remaining}
+            entries = provision.read_htpasswd(dep.htpasswd)
+            provision.write_htpasswd(dep.htpasswd,
+                                     {k: v for k, v in entries.items() if k not in gone})
             registry.write_opds(dep.opd_csv, [o for o in opds if o.id != opd.id])
             provision.delete_collection(store, opd.href)
             message = f"OPD {opd.id} dihapus (kalendernya kosong)"
+            if gone:
+                message += "; akun PIC yang hanya melayani OPD ini dihapus: " + ", ".join(
+                    sorted(gone))
     dep.write_rights()
     print(message)
     if users:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import secrets
 import shutil
 import sys
@@ -47,9 +48,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         provision.ensure_merged_calendars(store)
     password = secrets.token_urlsafe(24)
     add_user(dep, User(SYNC_LOGIN, "sync"), password)
-    secret = dep.root / "sync.secret"
-    secret.write_text(f"{SYNC_LOGIN}:{password}\n", encoding="utf-8")
-    secret.chmod(0o600)
+    fd = os.open(dep.root / "sync.secret", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(f"{SYNC_LOGIN}:{password}\n")
     print(f"Deployment dibuat di {root} ({len(dep.opds())} kalender OPD).")
     if args.demo:
         _init_demo(dep)

@@ -25,7 +25,8 @@ def cmd_venue_add(args: argparse.Namespace) -> int:
     venue = Venue(args.id, args.name, args.building or "", tuple(args.alias or ()),
                   args.capacity, args.setup, args.teardown, args.parent)
     registry.write_venues(dep.venues_csv, [*venues, venue])
-    print(f"Tempat {venue.id} ({venue.name}) ditambahkan.")
+    print(f"Tempat {venue.id} ({venue.name}) ditambahkan. Kegiatan yang sudah tersimpan di "
+          "tempat ini ikut diperiksa setelah 'kalender reindex'.")
     return 0
 
 
@@ -78,7 +79,8 @@ def cmd_person_add(args: argparse.Namespace) -> int:
         raise CliError("alamat e-mail tidak valid")
     person = Person(args.id, args.title, emails, tuple(args.alias or ()))
     registry.write_persons(dep.persons_csv, [*persons, person])
-    print(f"Orang {person.id} ({person.title}) ditambahkan.")
+    print(f"Orang {person.id} ({person.title}) ditambahkan. Kegiatan yang sudah tersimpan "
+          "dengan orang ini ikut diperiksa setelah 'kalender reindex'.")
     return 0
 
 

@@ -22,6 +22,7 @@ becomes floating. Floating times and all-day dates are :data:`JAKARTA` (WIB).
 from __future__ import annotations
 
 import re
+import threading
 import zoneinfo
 from collections.abc import Mapping
 from datetime import timedelta, timezone, tzinfo
@@ -119,7 +120,10 @@ def _by_name(name: str) -> tzinfo | None:
         return tz
     if match := _OFFSET.match(name):
         sign = -1 if match[1] in "-−" else 1
-        return timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3] or 0)))
+        offset = timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
+        if offset >= timedelta(hours=24):  # "UTC+30" is no zone (RFC 5545 §3.3.14)
+            return None
+        return timezone(sign * offset)
     without_prefix = _PREFIX.sub("", name)
     olson = _named().get(_squash(name)) or _named().get(_squash(without_prefix))
     if olson and (tz := _zone(olson)) is not None:
@@ -133,19 +137,24 @@ def _by_name(name: str) -> tzinfo | None:
 
 
 _DEFINITIONS: dict[bytes, tzinfo | None] = {}
+_DEFINITIONS_LOCK = threading.Lock()
 
 
 def _from_definition(vtimezone: Component) -> tzinfo | None:
     """Build a tzinfo from a VTIMEZONE; cached by its text because clients repeat them."""
     key = vtimezone.to_ical()
-    if key not in _DEFINITIONS:
+    with _DEFINITIONS_LOCK:  # server threads share the cache
+        if key in _DEFINITIONS:
+            return _DEFINITIONS[key]
+    try:
+        built: tzinfo | None = tzp.create_timezone(vtimezone)  # type: ignore[arg-type]
+    except Exception:
+        built = None
+    with _DEFINITIONS_LOCK:
         if len(_DEFINITIONS) >= 256:  # bounded: TZIDs come from untrusted clients
             _DEFINITIONS.clear()
-        try:
-            _DEFINITIONS[key] = tzp.create_timezone(vtimezone)  # type: ignore[arg-type]
-        except Exception:
-            _DEFINITIONS[key] = None
-    return _DEFINITIONS[key]
+        _DEFINITIONS[key] = built
+    return built
 
 
 def _find(name: str, vtimezones: Mapping[str, Any]) -> Any:

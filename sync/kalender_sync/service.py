@@ -69,6 +69,7 @@ class SyncService:
         self.state = State(dep.root / "sync.db")
         self.feeds = dep.root / "feeds"
         self._ensured: set[str] = set()
+        self._publish_all = True
         self.lock = threading.Lock()
 
     def close(self) -> None:
@@ -98,17 +99,22 @@ class SyncService:
                 report.actions += actions
                 if dry_run:
                     continue
+                failures = len(report.failed)
                 touched |= self._apply(actions, report)
                 self._record_sources(opd.id, changes)
-                self.state.save_token(opd.id, token)
+                if len(report.failed) == failures:
+                    # only when every write it led to is done: else re-read and retry
+                    self.state.save_token(opd.id, token)
             if not dry_run:
                 titles = {f"ruang/{v.id}": f"Pemakaian {v.name}" for v in venues}
                 titles |= {f"orang/{p.id}": f"Agenda {p.title}" for p in persons}
-                stale = not (self.feeds / f"{publish.feed_name(PUBLIC)}.ics").exists()
-                if stale or touched:
-                    touched |= {PUBLIC, LEADERS} if stale else set()
+                if self._publish_all:  # first pass of this process, or a failed render
+                    touched |= {PUBLIC, LEADERS, *self.state.calendars()}
+                if touched:
+                    self._publish_all = True
                     report.feeds = publish.publish(self.state, self.feeds, touched, titles,
                                                    int(time.time()))
+                    self._publish_all = False
             report.seconds = time.monotonic() - began
             return report
 
@@ -132,9 +138,10 @@ class SyncService:
                                   headers={"Content-Type": "text/calendar; charset=utf-8"},
                                   timeout=20)
                 ok = r.status_code in (200, 201, 204)
-            if not ok:
+            if not ok:  # stays journalled: retried at the start of the next pass
                 report.failed.append(f"/{action.calendar}/{action.href}: HTTP {r.status_code}")
                 logger.warning("sync: %s %s -> %s", action.calendar, action.href, r.status_code)
+                continue
             self.state.done(action)
             touched.add(action.calendar)
         return touched
