@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import signal
+import sqlite3
 import threading
 import time
 import uuid
@@ -117,6 +118,36 @@ def test_kill_9_mid_write_loses_no_acknowledged_write(dep: Deployment) -> None:
         r = requests.put(f"{server.url}/opd/{opd}/other-{name}.ics", data=clash,
                          auth=(f"pic-{opd}", PASSWORD), timeout=10)
         assert r.status_code == 403
+    finally:
+        server.stop()
+    assert cli.main(["verify", "--dir", str(dep.root)]) == 0
+
+
+def test_interrupted_import_is_repaired_at_start(dep: Deployment) -> None:
+    """A whole-calendar write cut short leaves a '*' marker; the next start re-reads it."""
+    server = ServeProcess(dep)
+    try:
+        for n in range(3):
+            r = requests.put(f"{server.url}/opd/dinkes/imp-{n}.ics",
+                             data=event(f"imp-{n}", f"1{n}0000", f"1{n}3000", "Ruang Kilisuci"),
+                             auth=("pic-dinkes", PASSWORD), timeout=10)
+            assert r.status_code == 201
+    finally:
+        server.stop(signal.SIGKILL)
+    # what a kill between the storage rename and the index commit leaves behind
+    db = sqlite3.connect(dep.database)
+    db.execute("DELETE FROM items WHERE collection = 'opd/dinkes'")
+    db.execute("DELETE FROM slots WHERE collection = 'opd/dinkes'")
+    db.execute("INSERT INTO pending VALUES ('opd/dinkes', '*')")
+    db.commit()
+    db.close()
+    assert cli.main(["verify", "--dir", str(dep.root)]) == 1
+    server = ServeProcess(dep)
+    try:
+        r = requests.put(f"{server.url}/opd/dinsos/imp-x.ics",
+                         data=event("imp-x", "100000", "103000", "R. Kilisuci"),
+                         auth=("pic-dinsos", PASSWORD), timeout=10)
+        assert r.status_code == 403  # the repaired index knows imp-0 again
     finally:
         server.stop()
     assert cli.main(["verify", "--dir", str(dep.root)]) == 0

@@ -34,6 +34,8 @@ from kalender.rules import Booking, Clash, find_clashes, venue_family
 DAY = 86400
 #: Prefix of actors that are the CLI itself (HTTP Basic logins cannot contain ':').
 SYSTEM_ACTOR = "kalender:"
+#: Pending-journal name meaning "the whole collection" (imports, calendar DELETE).
+WHOLE = "*"
 OVERRIDE_RE = re.compile(r"^\s*abaikan\s+bentrok\s*:\s*(\S.*)$", re.IGNORECASE | re.MULTILINE)
 #: Re-expand recurring items when fewer than this many seconds of horizon remain.
 HORIZON_SLACK = 7 * DAY
@@ -87,6 +89,8 @@ class Guard:
         self.on_change: Callable[[], None] | None = None
         #: reads a stored item (set by the storage plugin); used to re-expand series
         self.read_item: ReadItem | None = None
+        #: lists the item names of a stored calendar (set by the storage plugin)
+        self.list_hrefs: Callable[[str], list[str]] | None = None
 
     @staticmethod
     def now() -> int:
@@ -216,6 +220,15 @@ class Guard:
         todo |= set(self.index.stale_recurring(
             self.now() + self.horizon_days * DAY - HORIZON_SLACK))
         for collection, href in sorted(todo):
+            if href == WHOLE and self.list_hrefs is not None:
+                # an import or a calendar DELETE was cut short: re-read the calendar
+                self.commit(Change(remove=[(collection, None)]), "kalender:perbaikan")
+                self.index.begin(collection, [WHOLE])  # kept until every item is back
+                for item in self.list_hrefs(collection):
+                    self.refresh(collection, item, read_item)
+                self.index.db.execute("DELETE FROM pending WHERE collection = ? AND href = ?",
+                                      (collection, WHOLE))
+                continue
             self.refresh(collection, href, read_item)
 
     def refresh(self, collection: str, href: str, read_item: ReadItem,

@@ -164,7 +164,9 @@ class Index:
     @staticmethod
     def remove(db: sqlite3.Connection, collection: str, href: str | None = None) -> None:
         """Remove one item, or a whole collection when ``href`` is None."""
-        where, args = ("collection = ?", (collection,)) if href is None else (
+        # a whole collection takes the calendars below it too (DELETE of /opd/)
+        where, args = ("(collection = ? OR collection LIKE ? ESCAPE '\\')",
+                       (collection, _like_prefix(collection))) if href is None else (
             "collection = ? AND href = ?", (collection, href))
         for table in ("items", "slots", "pending"):
             db.execute(f"DELETE FROM {table} WHERE {where}", args)  # noqa: S608
@@ -191,3 +193,10 @@ def uid_of(text: str) -> str | None:
     """The UID of a stored item without parsing it (RFC 5545 §3.8.4.7, lines unfolded)."""
     match = UID_RE.search(text.replace("\r\n ", "").replace("\n ", ""))
     return match.group(1).strip() if match else None
+
+
+def _like_prefix(collection: str) -> str:
+    """A LIKE pattern for the collections below ``collection``."""
+    escaped = collection.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "/%"
+

@@ -28,7 +28,7 @@ from radicale.storage import multifilesystem
 
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import ForbiddenChangeError, KalenderError
-from kalender.guard import Change, Guard
+from kalender.guard import WHOLE, Change, Guard
 from kalender.index import uid_of
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
@@ -99,8 +99,7 @@ class Collection(multifilesystem.Collection):
     def delete(self, href: str | None = None) -> None:
         """DELETE of one item or of the whole collection."""
         before = _text(self._get(href)) if href is not None else None
-        if href is not None:
-            self._storage.guard.index.begin(self.path, [href])
+        self._storage.guard.index.begin(self.path, [href if href is not None else WHOLE])
         super().delete(href)
         self._storage.guard.commit(Change(
             remove=[(self.path, href)],
@@ -144,6 +143,7 @@ class Storage(multifilesystem.Storage):
                                                        "kalender_max_occurrences", 5000))
         self.guard.on_change = CHANGED.set
         self.guard.read_item = self.read_item
+        self.guard.list_hrefs = self.list_hrefs
 
     # -- who is writing --------------------------------------------------
     @contextlib.contextmanager
@@ -197,6 +197,11 @@ class Storage(multifilesystem.Storage):
             return None
         return text, radicale_item.get_etag(text), uid_of(text) or href
 
+    def list_hrefs(self, collection: str) -> list[str]:
+        """Item names stored in a calendar (empty when it does not exist)."""
+        col = next(iter(self.discover(_path(collection))), None)
+        return list(col._list()) if isinstance(col, multifilesystem.Collection) else []
+
     # -- write paths -------------------------------------------------------
     def guard_props(self, before: Mapping[str, str], after: Mapping[str, str]) -> None:
         """A non-admin may change only the colour of a calendar (PROPPATCH)."""
@@ -228,6 +233,7 @@ class Storage(multifilesystem.Storage):
             planned = [self.guard.plan(path, i.href or "", i.serialize(), i.uid)
                        for i in materialised]
             note = self.guard.check(planned, current_actor(), replacing=path)
+        self.guard.index.begin(path, [WHOLE])
         col, replaced, new_hrefs = super().create_collection(href, materialised, props)
         # Radicale names the stored files after the UIDs: index them by their real hrefs.
         stored = {i.uid: i for i in col.get_all()}
