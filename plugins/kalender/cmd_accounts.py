@@ -58,9 +58,7 @@ def cmd_opd_remove(args: argparse.Namespace) -> int:
                 for u in remaining])
             # a PIC of this OPD only has no role left: their account goes too
             gone = {u.login for u in users} - {u.login for u in remaining}
-            entries = provision.read_htpasswd(dep.htpasswd)
-            provision.write_htpasswd(dep.htpasswd,
-                                     {k: v for k, v in entries.items() if k not in gone})
+            provision.drop_passwords(dep.htpasswd, gone)
             registry.write_opds(dep.opd_csv, [o for o in opds if o.id != opd.id])
             provision.delete_collection(store, opd.href)
             message = f"OPD {opd.id} dihapus (kalendernya kosong)"
@@ -140,9 +138,7 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
     if not any(u.login == args.login for u in users):
         raise CliError(f"login {args.login!r} tidak ada")
     registry.write_users(dep.users_csv, [u for u in users if u.login != args.login])
-    entries = provision.read_htpasswd(dep.htpasswd)
-    entries.pop(args.login, None)
-    provision.write_htpasswd(dep.htpasswd, entries)
+    provision.drop_passwords(dep.htpasswd, {args.login})
     dep.write_rights()
     print(f"Akun {args.login} dihapus.")
     return 0

@@ -142,6 +142,12 @@ def read_htpasswd(path: Path) -> dict[str, str]:
     return result
 
 
+def drop_passwords(path: Path, logins: set[str]) -> None:
+    """Remove the password lines of ``logins`` from the htpasswd file."""
+    entries = read_htpasswd(path)
+    write_htpasswd(path, {k: v for k, v in entries.items() if k not in logins})
+
+
 def write_htpasswd(path: Path, entries: dict[str, str]) -> None:
     """Write the htpasswd file atomically, readable by its owner only."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".htpasswd.")
