@@ -86,7 +86,7 @@ class Guard:
         self.horizon_days = horizon_days
         self.max_occurrences = max_occurrences
         #: called after a committed change to an OPD calendar (wakes the sync service)
-        self.on_change: Callable[[], None] | None = None
+        self.on_change: Callable[[set[str]], None] | None = None
         #: reads a stored item (set by the storage plugin); used to re-expand series
         self.read_item: ReadItem | None = None
         #: lists the item names of a stored calendar (set by the storage plugin)
@@ -211,8 +211,9 @@ class Guard:
                 audit.record(self.deployment.database, actor, action, path, href, before, after,
                              note)
         touched = [c for c, _ in change.remove] + [p.collection for p, _ in change.put]
-        if self.on_change is not None and any(opd_of(c) for c in touched):
-            self.on_change()
+        opds = {o for o in (opd_of(c) for c in touched) if o}
+        if self.on_change is not None and opds:
+            self.on_change(opds)
 
     def maintain(self, read_item: ReadItem) -> None:
         """Repair crash leftovers and move the horizon of recurring items forward."""

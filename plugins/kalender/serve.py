@@ -19,9 +19,10 @@ import waitress
 from radicale import log as radicale_log
 
 from kalender.app import Application
+from kalender.changes import CHANGES
 from kalender.deployment import Deployment
 from kalender.provision import load_configuration
-from kalender.storage import CHANGED, Storage
+from kalender.storage import Storage
 
 
 class _Stop(SystemExit):
@@ -48,7 +49,7 @@ def _start_sync(dep: Deployment, host: str, port: int, stop: threading.Event
         return None
     local = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
     service = SyncService(dep, f"http://{local}:{port}")
-    thread = threading.Thread(target=service.run_forever, args=(stop, CHANGED),
+    thread = threading.Thread(target=service.run_forever, args=(stop, CHANGES),
                               name="kalender-sync", daemon=True)
     thread.start()
     return thread
@@ -94,7 +95,7 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
         print("Kalender OPD berhenti.", flush=True)
     finally:
         stop.set()
-        CHANGED.set()
+        CHANGES.wake()
         server.close()  # first: a sync pass in flight then fails fast instead of waiting
         if sync_thread is not None:
             sync_thread.join(timeout=5)  # a pass cut short resumes from its journal

@@ -26,6 +26,7 @@ from radicale import config, pathutils, types
 from radicale import item as radicale_item
 from radicale.storage import multifilesystem
 
+from kalender.changes import CHANGES
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import ForbiddenChangeError, KalenderError
 from kalender.guard import WHOLE, Change, Guard
@@ -34,8 +35,6 @@ from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
 
 _request = threading.local()
-#: Set after every accepted change to an OPD calendar: wakes the sync service.
-CHANGED = threading.Event()
 #: Calendar properties a non-admin may change (Apple's colour, used by every client).
 USER_PROPERTIES = frozenset({"ICAL:calendar-color"})
 
@@ -141,7 +140,7 @@ class Storage(multifilesystem.Storage):
                            horizon_days=_int_option(configuration, "kalender_horizon_days", 730),
                            max_occurrences=_int_option(configuration,
                                                        "kalender_max_occurrences", 5000))
-        self.guard.on_change = CHANGED.set
+        self.guard.on_change = CHANGES.note
         self.guard.read_item = self.read_item
         self.guard.list_hrefs = self.list_hrefs
 

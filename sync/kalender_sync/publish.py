@@ -101,7 +101,8 @@ def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[s
             now: int) -> list[str]:
     """Render the feeds of ``calendars`` (the public one windowed and whole)."""
     written = []
-    for calendar in sorted(set(calendars)):
+    # the public agenda first: it is what subscribers wait for
+    for calendar in sorted(set(calendars), key=lambda c: (c != "publik/agenda", c)):
         title = titles.get(calendar) or NAMES.get(calendar, calendar)
         if calendar == "publik/agenda":
             window = (now - WINDOW_PAST_DAYS * DAY, now + WINDOW_FUTURE_DAYS * DAY)

@@ -1,8 +1,10 @@
 """The sync service: read OPD calendars, plan, write the outputs, publish feeds.
 
 ``SyncService.run_once`` is one pass (``kalender sync DIR --once``);
-``run_forever`` is what ``kalender serve`` runs in a thread: it wakes on every
-accepted change (``kalender.storage.CHANGED``) and polls as a fallback.
+``run_forever`` is what ``kalender serve`` runs in a thread: woken by every
+accepted change (``kalender.changes.CHANGES``), it reads only the OPD calendars
+that changed; every ``poll_seconds`` it reads them all (changes made through
+another process).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import requests
 
+from kalender.changes import ChangeSet
 from kalender.deployment import Deployment
 from kalender.match import Matcher
 from kalender_sync import publish
@@ -78,8 +81,8 @@ class SyncService:
         self.http.close()
         self.state.close()
 
-    def run_once(self, dry_run: bool = False) -> Report:
-        """One pass over every OPD calendar (one pass at a time per deployment)."""
+    def run_once(self, dry_run: bool = False, only: set[str] | None = None) -> Report:
+        """One pass over every OPD calendar, or ``only`` those (one pass at a time)."""
         with self.lock, _deployment_lock(self.dep.root / "sync.lock"):
             began = time.monotonic()
             report = Report()
@@ -92,6 +95,8 @@ class SyncService:
                 self._ensure_calendars([f"ruang/{v.id}" for v in venues]
                                        + [f"orang/{p.id}" for p in persons])
             for opd in opds:
+                if only is not None and opd.id not in only:
+                    continue
                 known = self.state.sources(opd.id)
                 changes, token, _full = self.reader.changes(opd.id, opd.name,
                                                             self.state.token(opd.id), known)
@@ -158,19 +163,21 @@ class SyncService:
             if r.status_code in (201, 207):
                 self._ensured.add(calendar)
 
-    def run_forever(self, stop: threading.Event, wake: threading.Event,
+    def run_forever(self, stop: threading.Event, changes: ChangeSet,
                     poll_seconds: float = 30.0) -> None:
-        """Sync on every wake-up (and every ``poll_seconds``) until ``stop`` is set."""
+        """Sync what changed on every wake-up, everything every ``poll_seconds``."""
+        only: set[str] | None = None  # the first pass reads everything
         while not stop.is_set():
-            wake.clear()
             try:
-                report = self.run_once()
+                report = self.run_once(only=only)
                 if report.actions or report.failed:
                     logger.info("sync: %s", report.lines()[-1])
-            except Exception:
+            except Exception:  # the server keeps answering without the sync
                 logger.exception("sync: pass failed; retrying")
+                changes.note(set(only or ()))  # not lost: retried with the next pass
                 stop.wait(5)
-            wake.wait(poll_seconds)
+            woken = changes.event.wait(poll_seconds)
+            only = changes.take() if woken else None
 
 
 @contextlib.contextmanager
