@@ -144,7 +144,9 @@ class Guard:
         stale = self.index.stale_recurring(far)
         if not stale or self.read_item is None:
             return
-        days = (far - self.now()) // DAY + 2
+        # a month beyond the farthest booking, so the next writes (whose farthest
+        # occurrence moves on by seconds) do not re-expand the same series again
+        days = (far - self.now()) // DAY + 32
         for collection, href in stale:
             self.refresh(collection, href, self.read_item, max(days, self.horizon_days))
 
