@@ -3,7 +3,7 @@
     python bench/profile_put.py WORKDIR/n50000 [--kind weekly] [--reps 10] [--top 35]
 
 Uses a dataset made by data.py and already reindexed (run.py --keep, or data.py +
-``kalender reindex``). Builds the app like ``kalender serve`` (kalender.serve.make_app),
+``kalender reindex``). Builds the app like ``kalender serve`` (kalender.admin.serve.make_app),
 warms it (PROPFIND Depth 1 + one PUT/DELETE), then profiles ``reps`` PUTs (the DELETEs
 after each are not profiled). Prints the cumulative-time table and the per-PUT share of
 the guard's steps; writes the raw profile next to the dataset (put-<kind>.prof).
@@ -56,8 +56,8 @@ def main() -> int:
     ds = Dataset(**json.loads((folder / "dataset.json").read_text()))
     from radicale import log as radicale_log
 
+    from kalender.admin.serve import make_app
     from kalender.deployment import Deployment
-    from kalender.serve import make_app
     radicale_log.setup()
     radicale_log.set_level("warning", False)
     app = make_app(Deployment(Path(ds.root)))

@@ -17,10 +17,10 @@ import pytest
 import requests
 import waitress
 
-from kalender import cli, cmd_accounts
+from kalender.admin import cli, cmd_accounts
+from kalender.admin.serve import make_app
 from kalender.deployment import Deployment
 from kalender.registry import User
-from kalender.serve import make_app
 
 PASSWORD = "rahasia-kediri-1"
 
@@ -69,7 +69,7 @@ def make_deployment(root: Path, accounts: dict[str, tuple[str, tuple[str, ...]]]
     return dep
 
 
-KALENDER = [sys.executable, "-m", "kalender.cli"]
+KALENDER = [sys.executable, "-m", "kalender.admin.cli"]
 
 
 def free_port() -> int:

@@ -15,7 +15,8 @@ import caldav
 import pytest
 from caldav.lib import error as caldav_error
 
-from kalender import audit, cli
+from kalender import audit
+from kalender.admin import cli
 from tests.conftest import PASSWORD, LiveServer, make_deployment, serve_in_thread
 
 K = "{urn:x-kalender-opd:}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kalender import cli
+from kalender.admin import cli
 from kalender.deployment import Deployment
 from tests.conftest import KALENDER, PASSWORD, ServeProcess, event_ics, free_port
 
@@ -92,7 +92,7 @@ def test_opd_add_list_remove(deployment: Deployment) -> None:
     assert not (deployment.collections / "collection-root/opd/dinas-baru").exists()
 
     assert run("opd", "add", "dinas-lama", "Dinas Lama", env_dir=env).returncode == 0
-    from kalender import provision
+    from kalender.admin import provision
     with provision.storage_locked(deployment) as store:
         provision.upload_event(store, "/opd/dinas-lama/", "a.ics", event_ics("lama-1"))
     archived = run("opd", "remove", "dinas-lama", env_dir=env)
@@ -160,7 +160,7 @@ def test_malformed_htpasswd_stops_startup(deployment: Deployment) -> None:
 
 def test_log_prints_changes(deployment: Deployment) -> None:
     """kalender log shows who changed what, filtered by OPD."""
-    from kalender import provision
+    from kalender.admin import provision
     with provision.storage_locked(deployment, "admin-x") as store:
         provision.upload_event(store, "/opd/dinkes/", "e.ics",
                                event_ics("log-1", summary="Rapat Gizi"))

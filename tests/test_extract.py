@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
+from kalender.clash.extract import Extracted, extract
 from kalender.errors import BadCalendarError, TooManyOccurrencesError, UnknownTimezoneError
-from kalender.extract import Extracted, extract
 from tests.test_match import MATCHER
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ics"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kalender import cli
+from kalender.admin import cli
 from kalender.deployment import Deployment
 from tests.conftest import PASSWORD, ServeProcess, make_deployment
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from kalender.match import Matcher, normalise
-from kalender.rules import Person, Venue
+from kalender.clash.match import Matcher, normalise
+from kalender.clash.rules import Person, Venue
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ics"
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from kalender.rules import Booking, Clash, Venue, find_clashes, overlaps, venue_family
+from kalender.clash.rules import Booking, Clash, Venue, find_clashes, overlaps, venue_family
 
 H = 3600  # one hour in seconds; times below are "hours since an arbitrary epoch"
 

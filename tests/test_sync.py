@@ -16,7 +16,7 @@ import icalendar
 import pytest
 import requests
 
-from kalender import cli
+from kalender.admin import cli
 from kalender.deployment import Deployment
 from kalender_sync.service import SyncService
 from kalender_sync.transform import output_uid

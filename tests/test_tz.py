@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from icalendar import Calendar, Component, Timezone
 
+from kalender.clash.tz import JAKARTA, resolve_tzid
 from kalender.errors import UnknownTimezoneError
-from kalender.tz import JAKARTA, resolve_tzid
 
 WINTER = datetime(2025, 1, 15, 12, 0)  # wall-clock times used to read the offset
 SUMMER = datetime(2025, 7, 15, 12, 0)

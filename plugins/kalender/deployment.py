@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kalender import registry, roles
-from kalender.match import Matcher
+from kalender import registry, roles, upgrade
+from kalender.clash.match import Matcher
+from kalender.clash.rules import Person, Venue
 from kalender.registry import Opd, RegistryError, User
-from kalender.rules import Person, Venue
 
 ENV_DIR = "KALENDER_DIR"
 
@@ -46,6 +46,7 @@ class Deployment:
             raise RegistryError(
                 f"{root} bukan folder deployment Kalender OPD (tidak ada berkas 'config'); "
                 "buat dengan 'kalender init DIR' atau pilih dengan --dir")
+        upgrade.upgrade(dep)
         return dep
 
     @property

@@ -2,8 +2,8 @@
 
 Every exception carries the HTTP status and reason phrase it becomes and a
 sentence in Bahasa Indonesia for the person who made the request. The storage
-plugin and the parsers raise them; ``kalender.app`` turns them into HTTP
-responses in one place (``kalender.app.error_response``).
+plugin and the parsers raise them; ``kalender.dav.app`` turns them into HTTP
+responses in one place (``kalender.dav.app.error_response``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from kalender.rules import Clash
+    from kalender.clash.rules import Clash
 
 
 class KalenderError(ValueError):
@@ -65,7 +65,7 @@ class TooManyOccurrencesError(BadCalendarError):
 
 
 class ClashError(KalenderError):
-    """The write would book a venue or a key person twice (see ``kalender.rules``)."""
+    """The write would book a venue or a key person twice (see ``kalender.clash.rules``)."""
 
     status = 403
     reason = "Jadwal Bentrok"
@@ -75,8 +75,8 @@ class ClashError(KalenderError):
         self.clashes = tuple(clashes)
 
     def details(self) -> list[dict[str, str]]:
-        """Machine-readable attributes of every clash (see ``kalender.messages``)."""
-        from kalender.messages import details
+        """Machine-readable attributes of every clash (see ``kalender.clash.messages``)."""
+        from kalender.clash.messages import details
 
         return details(self.clashes)
 

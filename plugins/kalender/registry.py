@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kalender.rules import Person, Venue
+from kalender.clash.rules import Person, Venue
 
 #: First path segments with a meaning of their own; never usable as logins.
 RESERVED_SEGMENTS = frozenset({"opd", "publik", "pimpinan", "ruang", "orang", "bentrok"})

@@ -15,7 +15,7 @@ anonymous  none          none        GET only        none              none     
 Calendar collections themselves (delete, overwrite, properties) are admin-only
 through ``permit_delete_collection = False`` / ``permit_overwrite_collection =
 False`` and the admin's ``D``/``O`` flags; a PIC's PROPPATCH is limited to the
-colour by ``kalender.app``.
+colour by ``kalender.dav.app``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 import icalendar
 import recurring_ical_events
 
-from kalender.match import Matcher
+from kalender.clash.match import Matcher
 from kalender_sync.state import Output
 from kalender_sync.transform import (
     Source,

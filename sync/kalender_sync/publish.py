@@ -2,7 +2,7 @@
 
 Each feed is one VCALENDAR file plus a small JSON file with its ETag and
 Last-Modified, written by rename so a reader never sees half a file.
-``kalender.app`` serves them for GET (with 304 answers and gzip); a reverse
+``kalender.dav.app`` serves them for GET (with 304 answers and gzip); a reverse
 proxy or CDN can serve the same files directly.
 
 The public feed holds a window (from 90 days ago to 1 year ahead) so that a

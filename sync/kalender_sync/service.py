@@ -2,7 +2,7 @@
 
 ``SyncService.run_once`` is one pass (``kalender sync DIR --once``);
 ``run_forever`` is what ``kalender serve`` runs in a thread: woken by every
-accepted change (``kalender.changes.CHANGES``), it reads only the OPD calendars
+accepted change (``kalender.dav.changes.CHANGES``), it reads only the OPD calendars
 that changed; every ``poll_seconds`` it reads them all (changes made through
 another process).
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import requests
 
-from kalender.changes import ChangeSet
+from kalender.clash.match import Matcher
+from kalender.dav.changes import ChangeSet
 from kalender.deployment import Deployment
-from kalender.match import Matcher
 from kalender_sync import publish
 from kalender_sync.plan import LEADERS, PUBLIC, Change, describe, plan
 from kalender_sync.source import Reader

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kalender.rules import Person, Venue
+from kalender.clash.rules import Person, Venue
 
 __all__ = ["Matcher", "normalise"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from kalender import registry
+from kalender.clash.index import Index
+from kalender.clash.rules import Person, Venue
 from kalender.deployment import Deployment
 from kalender.errors import CliError
-from kalender.index import Index
-from kalender.rules import Person, Venue
 
 
 def cmd_venue_add(args: argparse.Namespace) -> int:

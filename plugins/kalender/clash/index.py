@@ -9,7 +9,7 @@ occurrences use these venues or persons in this window".
 Crash safety: ``begin`` commits a *pending* row before the storage file is
 written; ``commit`` replaces the item's rows and removes the pending row in
 one transaction. After a crash, pending rows name exactly the items whose
-index rows may be stale; ``kalender.guard`` re-reads them from storage before
+index rows may be stale; ``kalender.clash.guard`` re-reads them from storage before
 the next check.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kalender import database
-from kalender.rules import Booking
+from kalender.clash.rules import Booking
 
 UID_RE = re.compile(r"^UID:(.*?)\r?$", re.MULTILINE)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
-from kalender.rules import Booking, Clash
+from kalender.clash.rules import Booking, Clash
 
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")

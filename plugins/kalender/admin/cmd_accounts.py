@@ -6,7 +6,8 @@ import argparse
 import getpass
 import sys
 
-from kalender import provision, registry
+from kalender import registry
+from kalender.admin import provision
 from kalender.deployment import Deployment
 from kalender.errors import CliError
 from kalender.registry import Opd, User

@@ -1,6 +1,6 @@
 """Auth plugin: Radicale's htpasswd (bcrypt) with a cache of successful checks.
 
-``[auth] type = kalender.auth``. bcrypt costs tens of milliseconds per check by
+``[auth] type = kalender.dav.auth``. bcrypt costs tens of milliseconds per check by
 design; CalDAV clients authenticate every request. A successful check is
 remembered (as a salted SHA-256 of the password, never the password) until the
 htpasswd file changes, so a ``kalender user passwd`` or ``user remove`` takes

@@ -18,11 +18,12 @@ from types import FrameType
 import waitress
 from radicale import log as radicale_log
 
-from kalender.app import Application
-from kalender.changes import CHANGES
+from kalender import upgrade
+from kalender.admin.provision import load_configuration
+from kalender.dav.app import Application
+from kalender.dav.changes import CHANGES
+from kalender.dav.storage import Storage
 from kalender.deployment import Deployment
-from kalender.provision import load_configuration
-from kalender.storage import Storage
 
 
 class _Stop(SystemExit):
@@ -56,7 +57,9 @@ def _start_sync(dep: Deployment, host: str, port: int, stop: threading.Event
 
 
 def make_app(dep: Deployment) -> Application:
-    """The WSGI application of a deployment (registries validated, crash leftovers repaired)."""
+    """The WSGI application of a deployment (upgraded, validated, crash leftovers repaired)."""
+    for line in upgrade.upgrade(dep):
+        print(f"Pembaruan deployment: {line}", flush=True)
     dep.validate()
     app = Application(load_configuration(dep))
     store = app._storage

@@ -18,11 +18,11 @@ from radicale import storage as radicale_storage
 from radicale.item import get_etag
 from radicale.storage import multifilesystem
 
-from kalender import provision
+from kalender.admin import provision
+from kalender.clash.guard import Change, Guard, Planned
+from kalender.clash.index import uid_of
+from kalender.dav.storage import Storage
 from kalender.deployment import Deployment
-from kalender.guard import Change, Guard, Planned
-from kalender.index import uid_of
-from kalender.storage import Storage
 
 Progress = Callable[[int, int], None]
 
@@ -32,7 +32,7 @@ def calendars(store: radicale_storage.BaseStorage, path: str = "/"
     """Every calendar collection below ``path`` (depth first), each once.
 
     Only real children count: a home's listing also names the role's calendars
-    (discovery, ``kalender.storage``), which live elsewhere in the tree.
+    (discovery, ``kalender.dav.storage``), which live elsewhere in the tree.
     """
     parent = path.strip("/")
     children = iter(store.discover(path, depth="1"))

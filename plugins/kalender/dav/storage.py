@@ -1,6 +1,6 @@
 """Storage plugin: Radicale's multifilesystem storage plus discovery, audit and guards.
 
-``[storage] type = kalender.storage``. The glue stays thin: every write path
+``[storage] type = kalender.dav.storage``. The glue stays thin: every write path
 calls the guard first (which raises a ``kalender.errors`` exception to refuse),
 then Radicale's own implementation, then records the accepted change. All of
 it runs inside the write lock the Radicale app already holds for the request
@@ -26,11 +26,11 @@ from radicale import config, pathutils, types
 from radicale import item as radicale_item
 from radicale.storage import multifilesystem
 
-from kalender.changes import CHANGES
+from kalender.clash.guard import WHOLE, Change, Guard
+from kalender.clash.index import uid_of
+from kalender.dav.changes import CHANGES
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import ForbiddenChangeError, KalenderError
-from kalender.guard import WHOLE, Change, Guard
-from kalender.index import uid_of
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
 
@@ -45,7 +45,7 @@ def current_actor() -> str:
 
 
 def refuse(error: KalenderError) -> NoReturn:
-    """Raise ``error``, remembering it for ``kalender.app`` (Radicale maps it to 400)."""
+    """Raise ``error``, remembering it for ``kalender.dav.app`` (Radicale maps it to 400)."""
     _request.refusal = error
     raise error
 
@@ -162,7 +162,7 @@ class Storage(multifilesystem.Storage):
     @staticmethod
     @contextlib.contextmanager
     def refusals() -> Iterator[None]:
-        """Route a KalenderError raised inside to ``refuse`` (so kalender.app sees it)."""
+        """Route a KalenderError raised inside to ``refuse`` (so kalender.dav.app sees it)."""
         try:
             yield
         except KalenderError as e:

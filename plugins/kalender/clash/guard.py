@@ -1,6 +1,6 @@
 """The clash guard: plan and check a write before it happens, record it after.
 
-``kalender.storage`` calls, for every write path and inside Radicale's write
+``kalender.dav.storage`` calls, for every write path and inside Radicale's write
 lock: :meth:`Guard.plan` (parse the item, raising ``BadCalendarError`` or
 ``UnknownTimezoneError``), :meth:`Guard.check` (raise ``ClashError`` unless
 the write clashes with nothing), then Radicale's own write, then
@@ -8,7 +8,7 @@ the write clashes with nothing), then Radicale's own write, then
 
 Only OPD calendars (``/opd/<id>/``) are checked; the merged calendars hold
 copies and are never compared with the OPD calendars. The clock is read here
-and nowhere else (``kalender.rules`` and ``kalender.extract`` get ``now``).
+and nowhere else (``kalender.clash.rules`` and ``kalender.clash.extract`` get ``now``).
 
 An admin may book over a clash on purpose: a line ``Abaikan bentrok: <alasan>``
 in the event's DESCRIPTION is honoured for admin accounts only, and the reason
@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 
 import icalendar
 
-from kalender import audit, messages
+from kalender import audit
+from kalender.clash import messages
+from kalender.clash.extract import Extracted, extract
+from kalender.clash.index import Index, ItemRow
+from kalender.clash.rules import Booking, Clash, find_clashes, venue_family
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import ClashError
-from kalender.extract import Extracted, extract
-from kalender.index import Index, ItemRow
-from kalender.rules import Booking, Clash, find_clashes, venue_family
 
 DAY = 86400
 #: Prefix of actors that are the CLI itself (HTTP Basic logins cannot contain ':').

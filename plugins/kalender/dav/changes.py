@@ -41,5 +41,5 @@ class ChangeSet:
         self.event.set()
 
 
-#: The changes of this process (filled by kalender.storage, read by kalender_sync).
+#: The changes of this process (filled by kalender.dav.storage, read by kalender_sync).
 CHANGES = ChangeSet()

@@ -2,7 +2,7 @@
 
 The only module that reads iCalendar; the rules are explained in docs/rules.md.
 In short: one item = one UID (a master VEVENT and its RECURRENCE-ID overrides,
-RFC 5545 §3.8.4.4); every TZID goes through :func:`kalender.tz.resolve_tzid`;
+RFC 5545 §3.8.4.4); every TZID goes through :func:`kalender.clash.tz.resolve_tzid`;
 floating times and DATEs are WIB; UTC times follow X-WR-TIMEZONE (Google).
 Occurrences (recurring-ical-events: RRULE, RDATE, and EXDATE/RECURRENCE-ID
 matched as instants) are kept within ``[now - 1 day, now + horizon_days]`` -
@@ -28,12 +28,12 @@ import recurring_ical_events
 from dateutil.rrule import rrule, rrulestr
 from icalendar.prop import vDDDLists, vDDDTypes, vRecur
 
+from kalender.clash.rules import Booking
+from kalender.clash.tz import JAKARTA, resolve_tzid
 from kalender.errors import BadCalendarError, TooManyOccurrencesError
-from kalender.rules import Booking
-from kalender.tz import JAKARTA, resolve_tzid
 
 if TYPE_CHECKING:  # pragma: no cover
-    from kalender.match import Matcher
+    from kalender.clash.match import Matcher
 
 __all__ = ["Extracted", "extract"]
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from kalender.cmd_accounts import (
+from kalender.admin.cmd_accounts import (
     cmd_opd_add,
     cmd_opd_list,
     cmd_opd_remove,
@@ -21,8 +21,15 @@ from kalender.cmd_accounts import (
     cmd_user_passwd,
     cmd_user_remove,
 )
-from kalender.cmd_deploy import cmd_init, cmd_log, cmd_reindex, cmd_serve, cmd_sync, cmd_verify
-from kalender.cmd_places import (
+from kalender.admin.cmd_deploy import (
+    cmd_init,
+    cmd_log,
+    cmd_reindex,
+    cmd_serve,
+    cmd_sync,
+    cmd_verify,
+)
+from kalender.admin.cmd_places import (
     cmd_person_add,
     cmd_person_list,
     cmd_person_remove,

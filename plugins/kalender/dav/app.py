@@ -1,6 +1,6 @@
 """The Radicale WSGI application of Kalender OPD: one place where errors become HTTP.
 
-``kalender.storage`` refuses a write by raising a ``kalender.errors``
+``kalender.dav.storage`` refuses a write by raising a ``kalender.errors``
 exception. Those are ``ValueError``s, so Radicale's own handlers turn them into
 a plain ``400`` (still refused, nothing written) when Radicale runs without this
 module (``python -m radicale``). Under ``kalender serve`` this application
@@ -30,7 +30,7 @@ import defusedxml.ElementTree as DefusedET
 from radicale import Application as RadicaleApplication
 from radicale import config, httputils, types
 
-from kalender import feeds, storage
+from kalender.dav import feeds, storage
 from kalender.errors import KalenderError
 from kalender.roles import PUBLIC_AGENDA
 
@@ -139,7 +139,7 @@ class Application(RadicaleApplication):
     # -- feeds -----------------------------------------------------------------
     def do_GET(self, environ: types.WSGIEnviron, base_prefix: str, path: str, user: str,
                user_groups: set[str], *args: Any) -> types.WSGIResponse:
-        """GET; an output calendar is served from its rendered feed (see kalender.feeds)."""
+        """GET; an output calendar is served from its rendered feed (see kalender.dav.feeds)."""
         deployment = getattr(self._storage, "deployment", None)
         found = (feeds.feed_file(deployment.root / "feeds", path, environ.get("QUERY_STRING", ""))
                  if deployment is not None else None)
@@ -172,7 +172,7 @@ class Application(RadicaleApplication):
         return self._guarded(super().do_MKCOL, environ, *args)
 
     def do_PROPPATCH(self, environ: types.WSGIEnviron, *args: Any) -> types.WSGIResponse:
-        """PROPPATCH (a non-admin may change only the colour: kalender.storage)."""
+        """PROPPATCH (a non-admin may change only the colour: kalender.dav.storage)."""
         return self._guarded(super().do_PROPPATCH, environ, *args)
 
     # -- discovery -----------------------------------------------------------

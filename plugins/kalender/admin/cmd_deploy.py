@@ -11,8 +11,9 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from kalender import audit, demo, maintenance, provision, registry
-from kalender.cmd_accounts import add_user
+from kalender import audit, registry
+from kalender.admin import demo, maintenance, provision
+from kalender.admin.cmd_accounts import add_user
 from kalender.deployment import Deployment
 from kalender.errors import CliError
 from kalender.registry import User
@@ -119,7 +120,7 @@ def service_wait(seconds: float) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the server (waitress) on the deployment until Ctrl-C / SIGTERM."""
-    from kalender.serve import serve  # imported late: waitress is only needed here
+    from kalender.admin.serve import serve  # imported late: waitress is only needed here
 
     dep = Deployment(Path(args.dir).resolve())
     if not dep.config.is_file():

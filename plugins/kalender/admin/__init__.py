@@ -1,0 +1,1 @@
+"""The admin side: the kalender CLI, serve, provisioning, demo data, maintenance."""

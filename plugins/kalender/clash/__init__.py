@@ -1,0 +1,1 @@
+"""The clash engine: pure rules, iCalendar extraction, matching, index and guard."""

@@ -1,0 +1,1 @@
+"""The Radicale glue: WSGI app, storage, rights and auth plugins, rendered feeds."""
