@@ -1,6 +1,6 @@
 """The audit trail: who changed what, when, in which OPD, with before and after.
 
-Rows are written by ``kalender.storage`` inside Radicale's write lock, for every
+Rows are written by ``kalender.dav.storage`` inside Radicale's write lock, for every
 write path (PUT, whole-calendar PUT, MOVE, DELETE, PROPPATCH, MKCALENDAR), with
 the logged-in user as actor. ``kalender log`` reads them.
 """
@@ -47,6 +47,64 @@ def record(db: Path, actor: str, action: str, path: str, href: str | None = None
         "INSERT INTO audit (ts, actor, action, path, href, opd, before, after, note)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (ts, actor or "-", action, path, href, opd_of(path), before, after, note))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Refused writes of one event by one actor with one reason, counted."""
+
+    first_ts: str
+    last_ts: str
+    count: int
+    actor: str
+    path: str
+    opd: str | None
+    uid: str
+    title: str
+    reason: str
+    message: str
+
+
+#: Distinct refused events one actor may leave per hour; more are counted in one '*' row.
+FLOOD_ROWS = 50
+
+
+def record_refusal(db: Path, actor: str, path: str, uid: str, title: str, reason: str,
+                   message: str, now: dt.datetime | None = None) -> None:
+    """Count one refused write; a retry of the same event updates its row."""
+    moment = now or dt.datetime.now(dt.UTC)
+    ts = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    hour_ago = (moment - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    conn = database.connect(db)
+    with conn:
+        known = conn.execute("SELECT 1 FROM refusals WHERE actor = ? AND path = ? AND uid = ?"
+                             " AND reason = ?", (actor, path, uid, reason)).fetchone()
+        if known is None:
+            recent = conn.execute("SELECT COUNT(*) FROM refusals WHERE actor = ? AND "
+                                  "last_ts >= ?", (actor, hour_ago)).fetchone()[0]
+            if recent >= FLOOD_ROWS:  # a flood: summarised, not stored row by row
+                uid, title, message = "*", "", "(banyak penolakan lain)"
+        conn.execute(
+            "INSERT INTO refusals (first_ts, last_ts, count, actor, path, opd, uid, title,"
+            " reason, message) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (actor, path, uid, reason) DO UPDATE SET last_ts = excluded.last_ts,"
+            " count = count + 1, title = excluded.title, message = excluded.message",
+            (ts, ts, actor or "-", path, opd_of(path), uid, title[:200], reason, message[:2000]))
+
+
+def refusals(db: Path, opd: str | None = None, since: str | None = None) -> Iterator[Refusal]:
+    """Refused writes, latest last, optionally of one OPD and from a date on."""
+    sql = ("SELECT first_ts, last_ts, count, actor, path, opd, uid, title, reason, message"
+           " FROM refusals WHERE 1=1")
+    args: list[str] = []
+    if opd:
+        sql += " AND opd = ?"
+        args.append(opd)
+    if since:
+        sql += " AND last_ts >= ?"
+        args.append(since)
+    for row in database.connect(db).execute(sql + " ORDER BY last_ts, id", args):
+        yield Refusal(*row)
 
 
 def entries(db: Path, opd: str | None = None, since: str | None = None) -> Iterator[Entry]:

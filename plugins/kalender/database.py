@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_opd_ts ON audit (opd, ts);
 
--- The clash index (kalender.index): every item of every calendar, and the
+-- The clash index (kalender.clash.index): every item of every calendar, and the
 -- blocking occurrences of OPD calendars, one row per (occurrence, resource).
 CREATE TABLE IF NOT EXISTS items (
     collection TEXT NOT NULL,           -- e.g. opd/dinkes
@@ -58,6 +58,23 @@ CREATE INDEX IF NOT EXISTS slots_resource ON slots (kind, resource, start);
 CREATE INDEX IF NOT EXISTS slots_item ON slots (collection, href);
 -- Longest booking ever indexed (seconds): bounds the index range scans.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+-- Refused writes (kalender.audit.record_refusal): one row per (actor, path, uid,
+-- reason), counted, so a client that retries forever or a flood makes few rows.
+CREATE TABLE IF NOT EXISTS refusals (
+    id       INTEGER PRIMARY KEY,
+    first_ts TEXT NOT NULL,             -- UTC, ISO 8601
+    last_ts  TEXT NOT NULL,
+    count    INTEGER NOT NULL,
+    actor    TEXT NOT NULL,
+    path     TEXT NOT NULL,             -- collection path, e.g. /opd/dinkes/
+    opd      TEXT,
+    uid      TEXT NOT NULL,             -- '' when unreadable, '*' for a flood's overflow
+    title    TEXT NOT NULL,             -- the refused event's own title ('' if unknown)
+    reason   TEXT NOT NULL,             -- the answer's reason phrase, e.g. Jadwal Bentrok
+    message  TEXT NOT NULL,             -- the sentence the client was given
+    UNIQUE (actor, path, uid, reason)
+);
+CREATE INDEX IF NOT EXISTS refusals_ts ON refusals (last_ts);
 -- Writes in flight: a row is committed before the file is written and removed
 -- with the index update, so a crash in between is repaired from storage.
 CREATE TABLE IF NOT EXISTS pending (
