@@ -164,7 +164,8 @@ def test_attendee_cn(params: dict[str, str], expected: set[str]) -> None:
      {"pj-wali-kota", "sekda"}),
     ("Pimpinan upacara: Sekda", {"sekda"}),
     ("Dihadiri oleh: Mbak Wali", {"wali-kota"}),
-    ("Pejabat: Asisten Pemerintahan dan Kesejahteraan Rakyat", set()),  # partial title
+    # a partial title: "Pemerintahan" is a distinctive word of Asisten I alone
+    ("Pejabat: Asisten Pemerintahan dan Kesejahteraan Rakyat", {"asisten-1"}),
     ("Pejabat: Asisten Pemerintahan dan Kesejahteraan Rakyat (Asisten I) Sekretariat "
      "Daerah Kota Kediri", {"asisten-1"}),  # " dan " inside a title is not a separator
     ("Narasumber: Wali Kota Kediri (Vinanda Prameswari)", {"wali-kota"}),

@@ -9,15 +9,22 @@ declined attendees are skipped) and from labelled lines in DESCRIPTION such
 as ``Narasumber: Wali Kota Kediri; Kepala Dinkes`` (see
 ``docs/konvensi-pic.md``). Everything is compared after :func:`normalise`.
 
-A text is matched in three steps, the first that finds something wins: the
+A text is matched in four steps, the first that finds something wins: the
 whole text; its parts split on ``,`` ``;`` or new lines (when several parts
 match, a part that only names the building of another matched venue, or an
 ancestor of it, is dropped: "Ruang Joyoboyo, Balai Kota Kediri" is the room);
-the longest registered name contained in the text as whole words.
+the longest registered name contained in the text as whole words; and last a
+*distinctive word*: a word of a name or alias that is not generic ("Ruang",
+"Gedung", "Kota"...: :data:`GENERIC_PLACE_WORDS`) identifies its entry when
+exactly one entry has it and the text has no other word of its own
+("Kilisuci" is Ruang Kilisuci; "RSUD Kilisuci" is not). The matcher never
+guesses between two entries: :meth:`Matcher.suggest_venues` names the likely
+ones for a "PERIKSA LOKASI" notice instead.
 """
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 import unicodedata
@@ -47,6 +54,24 @@ _AND = re.compile(r"\s+(?:dan|serta)\s+|\s*&\s*", re.I)
 _BREAK = re.compile(r"<\s*(?:br\s*/?|/p|/div|/li)\s*>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _ROOM_TYPES = {"ROOM", "RESOURCE"}
+#: Words that name a kind of place, a part of one, or the city: never one venue alone.
+GENERIC_PLACE_WORDS = frozenset({
+    "ruang", "ruangan", "rapat", "sidang", "gedung", "aula", "balai", "balaikota", "kota",
+    "kediri", "pemkot", "pemerintah", "lantai", "lt", "kantor", "halaman", "kawasan",
+    "wisata", "taman", "hutan", "stadion", "gor", "gelanggang", "olahraga", "jalan", "jl",
+    "mal", "pelayanan", "publik", "rumah", "dinas", "plaza", "sport", "center", "centre",
+    "park", "hall", "room", "meeting", "pendopo", "kecamatan", "kelurahan", "nomor", "no",
+    "di", "dan", "the", "lokasi", "tempat", "utama", "besar", "kecil", "timur", "barat",
+    "utara", "selatan", "sayap", "paripurna", "alun", "area", "lapangan",
+})
+#: Words of titles that never name one person alone.
+GENERIC_PERSON_WORDS = frozenset({
+    "kota", "kediri", "pemkot", "pemerintah", "daerah", "bapak", "ibu", "pak", "bu", "sdr",
+    "saudara", "kepala", "dinas", "badan", "bagian", "bidang", "sekretariat", "dan",
+    "walikota", "wali", "penjabat", "pj", "asisten", "staf", "ahli", "yth", "beserta",
+})
+#: Shorter words are never distinctive (numbers, "I", "II", abbreviations of one letter).
+MIN_DISTINCT = 4
 
 
 def normalise(text: str) -> str:
@@ -106,6 +131,51 @@ class _Index:
         return None
 
 
+class _Words:
+    """Distinctive word -> ids of the entries whose names or aliases contain it."""
+
+    def __init__(self, generic: frozenset[str]) -> None:
+        self.generic = generic
+        self.ids: dict[str, set[str]] = defaultdict(set)
+        self.own: dict[str, set[str]] = defaultdict(set)  # id -> every word of its names
+
+    def add(self, key: str, ident: str) -> None:
+        for word in key.split():
+            self.own[ident].add(word)
+            if len(word) >= MIN_DISTINCT and word not in self.generic:
+                self.ids[word].add(ident)
+
+    def candidates(self, text: str) -> tuple[frozenset[str], set[str]]:
+        """(ids named by the text's distinctive words, the text's other specific words)."""
+        found: set[str] = set()
+        other: set[str] = set()
+        for word in normalise(text).split():
+            if word in self.ids:
+                found |= self.ids[word]
+            elif word not in self.generic and not word.isdigit():
+                other.add(word)
+        return frozenset(found), other
+
+    def unique(self, text: str) -> frozenset[str]:
+        """The one entry the text names by a distinctive word, with no stray word."""
+        found, other = self.candidates(text)
+        if len(found) != 1:
+            return frozenset()
+        (ident,) = found
+        return found if not other - self.own[ident] else frozenset()
+
+    def likely(self, text: str) -> frozenset[str]:
+        """Entries the text may mean: shared distinctive words, or a near spelling."""
+        found, other = self.candidates(text)
+        if found:
+            return found
+        near: set[str] = set()
+        for word in other:
+            for close in difflib.get_close_matches(word, list(self.ids), n=3, cutoff=0.8):
+                near |= self.ids[close]
+        return frozenset(near)
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -123,20 +193,26 @@ class Matcher:
     def __init__(self, venues: Sequence[Venue], persons: Sequence[Person]) -> None:
         """Index the registered venues and persons by every normalised name."""
         self._venues = _Index()
+        self._venue_words = _Words(GENERIC_PLACE_WORDS)
         self._building: dict[str, str] = {}
         self._parent: dict[str, str | None] = {}
         for v in venues:
             for name in (v.name, *v.aliases, f"{v.name} {v.building}" if v.building else ""):
                 for key in _variants(name) if name else ():
                     self._venues.add(key, v.id)
+            for name in (v.name, *v.aliases):  # not the building: it names other venues too
+                for key in _variants(name):
+                    self._venue_words.add(key, v.id)
             self._building[v.id] = normalise(_PARENS.sub(" ", v.building))
             self._parent[v.id] = v.parent
         self._persons = _Index()
+        self._person_words = _Words(GENERIC_PERSON_WORDS)
         self._emails: dict[str, set[str]] = defaultdict(set)
         for p in persons:
             for name in (p.title, *p.aliases):
                 for key in _variants(name, parenthetical=True):
                     self._persons.add(key, p.id)
+                    self._person_words.add(key, p.id)
             for email in p.emails:
                 self._emails[_address(email).casefold()].add(p.id)
 
@@ -157,6 +233,8 @@ class Matcher:
                 if (k := normalise(part)) in self._venues.keys]
         if not hits and (contained := self._venues.contained(text)):
             hits = [contained]
+        if not hits and (unique := self._venue_words.unique(text)):
+            hits = [(key, unique)]
         return hits
 
     def _most_specific(self, hits: Iterable[tuple[str, frozenset[str]]]) -> frozenset[str]:
@@ -198,8 +276,12 @@ class Matcher:
             return self._most_specific(hits), ()
         return frozenset(), tuple(dict.fromkeys(unmatched))
 
+    def suggest_venues(self, text: str) -> frozenset[str]:
+        """Venues an unmatched location may mean (for a "PERIKSA LOKASI" notice)."""
+        return frozenset() if self.match_venue(text) else self._venue_words.likely(text)
+
     def match_person(self, text: str) -> frozenset[str]:
-        """Person ids named by one DESCRIPTION item (exact, then " dan " parts, contained)."""
+        """Person ids named by one DESCRIPTION item (exact, " dan " parts, contained, word)."""
         if ids := self._persons.exact(text):
             return ids
         found: set[str] = set()
@@ -208,7 +290,13 @@ class Matcher:
                 found |= exact
             elif contained := self._persons.contained(piece):
                 found |= contained[1]
+            else:
+                found |= self._person_words.unique(piece)
         return frozenset(found)
+
+    def suggest_persons(self, text: str) -> frozenset[str]:
+        """Persons an unmatched name may mean."""
+        return frozenset() if self.match_person(text) else self._person_words.likely(text)
 
     def persons(self, component: Any) -> frozenset[str]:
         """Person ids of one VEVENT: attendees, then labelled DESCRIPTION lines."""
