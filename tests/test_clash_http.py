@@ -5,18 +5,25 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import http.client
+import threading
 import time
 import uuid
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import caldav
 import pytest
 from caldav.lib import error as caldav_error
+from radicale import item as radicale_item
 
 from kalender import audit
 from kalender.admin import cli
+from kalender.clash.extract import Limits
+from kalender.clash.guard import Guard
+from kalender.clash.index import Index
+from kalender.deployment import CachedRegistry
 from tests.conftest import PASSWORD, LiveServer, make_deployment, serve_in_thread
 
 K = "{urn:x-kalender-opd:}"
@@ -354,3 +361,216 @@ def test_far_future_event_against_series(srv: LiveServer) -> None:
     assert put(srv, "pic-y", "dinsos", ics(uid(), f"{rdate}T200000", f"{rdate}T203000",
                                            location="Goa Selomangleng"))[0] == 403
 
+
+
+# -- privacy of clash answers (kalender.visibility) -------------------------------------
+SECRET = "Operasi Senyap Kelurahan"
+
+
+@pytest.mark.parametrize(("offset", "series_class", "override_class"), [
+    (60, "CLASS:X-RAHASIA", None),  # an unknown value counts as PRIVATE
+    (61, "CLASS:PRIVATE ", None),  # values are compared trimmed
+    (62, "CLASS:private", None),  # ... and case-insensitively
+    (63, "CLASS:PRIVATE", ""),  # an override without CLASS inherits its series' class
+    (64, "CLASS:CONFIDENTIAL", ""),
+    (65, "CLASS:PRIVATE", "CLASS:PUBLIC"),  # never less restricted than its series
+])
+def test_non_public_titles_never_in_clash_answer(srv: LiveServer, offset: int, series_class: str,
+                                                 override_class: str | None) -> None:
+    """The 403 to another OPD says 'kegiatan tertutup' and never the title (RFC 5545 §3.8.1.3)."""
+    when = day(offset + 7 if override_class is not None else offset)
+    if override_class is None:  # one event, its CLASS line followed by another line
+        body = ics(uid(), f"{when}T090000", f"{when}T100000", location="Stadion Brawijaya",
+                   summary=SECRET, extra=f"{series_class}\nCATEGORIES:Rapat")
+    else:  # a weekly series at 07:00 whose second occurrence moved to 09:00
+        u = uid()
+        override = (f"BEGIN:VEVENT\nUID:{u}\nDTSTAMP:20260101T000000Z\n"
+                    f"RECURRENCE-ID;TZID=Asia/Jakarta:{when}T070000\n"
+                    f"DTSTART;TZID=Asia/Jakarta:{when}T090000\n"
+                    f"DTEND;TZID=Asia/Jakarta:{when}T100000\n{override_class}\n"
+                    f"SUMMARY:{SECRET}\nLOCATION:Stadion Brawijaya\nEND:VEVENT")
+        body = ics(u, f"{day(offset)}T070000", f"{day(offset)}T080000",
+                   location="Stadion Brawijaya", summary="Apel Pagi",
+                   extra=f"RRULE:FREQ=WEEKLY;COUNT=4\n{series_class}\nCATEGORIES:Rapat",
+                   overrides=override)
+    status, text = put(srv, "pic-x", "dinkes", body)
+    assert status == 201, text
+    status, text = put(srv, "pic-y", "dinsos", ics(uid(), f"{when}T093000", f"{when}T103000",
+                                                   location="Stadion Brawijaya"))
+    assert status == 403, text
+    message = ET.fromstring(text).findtext(f"{K}message") or ""
+    assert "kegiatan tertutup" in message
+    assert SECRET not in text and "Senyap" not in text
+    assert all("title" not in c for c in clashes(text))
+
+
+# -- bodies Radicale would answer with a bare 400 ------------------------------------------
+def _stored(srv: LiveServer, opd: str) -> list[str]:
+    """The files of an OPD calendar and its index rows (nothing may change on a refusal)."""
+    folder = srv.dep.collections / "collection-root" / "opd" / opd
+    index = Index(srv.dep.database)
+    return sorted(p.name for p in folder.glob("*.ics")) + sorted(
+        r.href for r in index.items(f"opd/{opd}"))
+
+
+def _offset_zone(offset: str) -> str:
+    """A calendar whose embedded VTIMEZONE has an impossible UTC offset."""
+    zone = ("BEGIN:VTIMEZONE\nTZID:Zona Aneh\nBEGIN:STANDARD\nDTSTART:19700101T000000\n"
+            f"TZOFFSETFROM:{offset}\nTZOFFSETTO:{offset}\nEND:STANDARD\nEND:VTIMEZONE\n")
+    body = ics(uid(), f"{day(70)}T090000", f"{day(70)}T100000", tz="Zona Aneh")
+    return body.replace("PRODID:-//Kalender OPD//tests//ID\r\n",
+                        "PRODID:-//Kalender OPD//tests//ID\r\n" + zone.replace("\n", "\r\n"))
+
+
+UNREADABLE = {
+    "garbage": ("hello world\r\n", "bukan format iCalendar", "Baris 1"),
+    "missing-end": (ics("x@test", f"{day(70)}T090000", f"{day(70)}T100000")
+                    .replace("END:VEVENT\r\n", ""), "END:VEVENT", "BEGIN:VEVENT"),
+    "missing-end-calendar": (ics("x@test", f"{day(70)}T090000", f"{day(70)}T100000")
+                             .replace("END:VCALENDAR\r\n", ""), "END:VCALENDAR", "lengkapi"),
+    "impossible-date": (ics("x@test", f"{day(70)}T090000", f"{day(70)}T100000")
+                        .replace(f"DTSTART;TZID=Asia/Jakarta:{day(70)}T090000",
+                                 "DTSTART:2028-13-45"), "DTSTART", "20280113T090000"),
+    "count-beyond-radicale": (ics("x@test", f"{day(70)}T090000", f"{day(70)}T100000",
+                                  extra="RRULE:FREQ=DAILY;COUNT=1000000000"),
+                              "COUNT", "10000"),
+    "until-beyond-radicale": (ics("x@test", f"{day(70)}T090000", f"{day(70)}T100000",
+                                  extra="RRULE:FREQ=DAILY;UNTIL=20991231T000000Z"),
+                              "UNTIL", "10000"),
+    "absurd-tzoffset": (_offset_zone("+9999"), "TZOFFSETFROM", "+0700"),
+    "empty": ("", "kosong", "BEGIN:VCALENDAR"),
+    "two-calendars": (ics("x@test", f"{day(70)}T090000", f"{day(70)}T100000") * 2,
+                      "lebih dari satu VCALENDAR", "satu kalender"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNREADABLE))
+def test_unreadable_bodies_get_a_sentence(srv: LiveServer, case: str) -> None:
+    """Bodies vobject refuses with a bare 400: refused first, with what to change."""
+    body, *words = UNREADABLE[case]
+    before = _stored(srv, "dinkes")
+    r = srv.request("pic-x", "PUT", f"/opd/dinkes/{uuid.uuid4().hex}.ics", data=body.encode(),
+                    headers={"Content-Type": "text/calendar; charset=utf-8"})
+    assert r.status_code == 400, r.text
+    assert r.headers["Content-Type"].startswith("application/xml")
+    root = ET.fromstring(r.content)
+    assert root.tag == "{DAV:}error"
+    assert any(e.tag.startswith(K) and e.tag != f"{K}message" for e in root)
+    message = root.findtext(f"{K}message") or ""
+    assert all(w in message for w in words), message
+    assert _stored(srv, "dinkes") == before
+
+
+# -- recurrence cost (kalender.clash.recurrence), refused before the storage lock ------------
+def _floating(start: str, rule: str) -> str:
+    """A calendar whose event starts at a floating ``start`` (a DTSTART far in the past)."""
+    body = ics(uid(), f"{day(70)}T090000", f"{day(70)}T100000", extra=rule)
+    return (body.replace(f"DTSTART;TZID=Asia/Jakarta:{day(70)}T090000", f"DTSTART:{start}")
+            .replace(f"DTEND;TZID=Asia/Jakarta:{day(70)}T100000", "DURATION:PT1H"))
+
+
+def _many_exdates(count: int) -> str:
+    """A daily series with ``count`` EXDATE values, 2,000 per line."""
+    first = dt.date.today() + dt.timedelta(days=80)
+    values = [(first + dt.timedelta(days=i)).strftime("%Y%m%d") + "T020000Z"
+              for i in range(count)]
+    lines = "\n".join("EXDATE:" + ",".join(values[i:i + 2000]) for i in range(0, count, 2000))
+    return ics(uid(), f"{first:%Y%m%d}T090000", f"{first:%Y%m%d}T100000",
+               extra=f"RRULE:FREQ=DAILY\n{lines}")
+
+
+def _numbers(first: int, last: int) -> str:
+    return ",".join(str(n) for n in range(first, last + 1))
+
+
+COSTLY = {
+    "every-second-of-every-day": (
+        ics(uid(), f"{day(70)}T000000", f"{day(70)}T000001",
+            extra=f"RRULE:FREQ=YEARLY;BYYEARDAY={_numbers(1, 366)};BYHOUR={_numbers(0, 23)};"
+                  f"BYMINUTE={_numbers(0, 59)};BYSECOND={_numbers(0, 44)}"), "BYYEARDAY"),
+    "late-in-its-year": (
+        ics(uid(), "20351231T235959", "20351231T235959",
+            extra=f"RRULE:FREQ=YEARLY;BYYEARDAY={_numbers(1, 366)};BYHOUR={_numbers(0, 23)};"
+                  f"BYMINUTE={_numbers(0, 59)};BYSECOND={_numbers(0, 44)}"), "calon waktu"),
+    "daily-from-year-1": (_floating("00010101T090000", "RRULE:FREQ=DAILY"), "DTSTART"),
+    "never-matches": (ics(uid(), f"{day(70)}T090000", f"{day(70)}T100000",
+                          extra="RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"), "tidak pernah"),
+    "count-reached-after-centuries": (
+        ics(uid(), f"{day(70)}T090000", f"{day(70)}T100000",
+            extra="RRULE:FREQ=DAILY;COUNT=9000;BYMONTH=2;BYMONTHDAY=29"), "COUNT=9000"),
+    "interval-never-meets": (ics(uid(), f"{day(71)}T090000", f"{day(71)}T100000",  # a Tuesday
+                                 extra="RRULE:FREQ=DAILY;INTERVAL=7;BYDAY=MO"), "INTERVAL=7"),
+    "100000-exdates": (_many_exdates(100_000), "EXDATE"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COSTLY))
+def test_costly_recurrence_is_refused_at_once(srv: LiveServer, case: str) -> None:
+    """Refused with a sentence, nothing written, and another OPD's PUT meanwhile works."""
+    body, words = COSTLY[case]
+    before = _stored(srv, "dinkes")
+    other: dict[str, object] = {}
+
+    def other_opd() -> None:
+        began = time.perf_counter()
+        status, text = put(srv, "pic-y", "dinsos", ics(uid(), f"{day(90)}T090000",
+                                                       f"{day(90)}T100000"))
+        other.update(status=status, text=text, seconds=time.perf_counter() - began)
+
+    thread = threading.Thread(target=other_opd)
+    began = time.perf_counter()
+    thread.start()
+    r = srv.request("pic-x", "PUT", f"/opd/dinkes/{uuid.uuid4().hex}.ics", data=body.encode(),
+                    headers={"Content-Type": "text/calendar; charset=utf-8"})
+    seconds = time.perf_counter() - began
+    thread.join()
+    print(f"{case}: {len(body)} bytes refused in {seconds:.3f} s; "
+          f"other OPD's PUT {other['seconds']:.3f} s")
+    assert r.status_code == 400, r.text
+    message = ET.fromstring(r.content).findtext(f"{K}message") or ""
+    assert words in message, message
+    assert _stored(srv, "dinkes") == before
+    assert other["status"] == 201, other["text"]
+
+
+def test_costly_item_in_an_import(srv: LiveServer) -> None:
+    """A whole-calendar PUT is planned item by item: one costly item refuses the import."""
+    fine = ics(uid(), f"{day(72)}T090000", f"{day(72)}T100000", location="Taman Brantas")
+    costly = COSTLY["never-matches"][0]
+    body = fine.replace("END:VCALENDAR\r\n", costly.split("PRODID:-//Kalender OPD//tests//ID\r\n")
+                        [1])
+    r = srv.request("admin-a", "PUT", "/opd/kec-mojoroto/", data=body.encode(),
+                    headers={"Content-Type": "text/calendar"})
+    assert r.status_code == 400, r.text
+    assert "tidak pernah" in (ET.fromstring(r.content).findtext(f"{K}message") or "")
+    assert not list((srv.dep.collections / "collection-root/opd/kec-mojoroto").glob("*.ics"))
+
+
+def test_plan_in_the_lock_reuses_the_plan_made_before(tmp_path: Path) -> None:
+    """Guard.plan reuses plan_ahead's result for Radicale's serialisation of the same body."""
+    dep = make_deployment(tmp_path / "kediri")
+    guard = Guard(dep, CachedRegistry(dep), limits=Limits(radicale_limit=10000))
+    text = ics(uid(), f"{day(80)}T090000", f"{day(80)}T100000", location="Ruang Kilisuci",
+               extra=WEEKLY)
+    (component,) = radicale_item.read_components(text)  # what Radicale stores
+    item = radicale_item.Item(collection_path="opd/dinkes", vobject_item=component)
+    guard.plan_ahead("opd/dinkes", text, whole=False)
+    first = guard.plan("opd/dinkes", "a.ics", item.serialize(), item.uid)
+    assert first.extracted is not None and len(first.bookings) == 8
+    assert guard.plan("opd/dinkes", "a.ics", item.serialize(), item.uid).extracted \
+        is first.extracted
+    # another calendar, or a re-index, is planned anew
+    assert guard.plan("opd/dinsos", "a.ics", item.serialize(), item.uid).extracted \
+        is not first.extracted
+    assert guard.plan("opd/dinkes", "a.ics", item.serialize(), item.uid,
+                      storing=False).extracted is not first.extracted
+    # a registry change (a new venue) is seen: planned anew, with the same result here
+    assert cli.main(["venue", "add", "aula-uji", "Aula Uji", "--dir", str(dep.root)]) == 0
+    again = guard.plan("opd/dinkes", "a.ics", item.serialize(), item.uid)
+    assert again.extracted is not first.extracted and again.bookings == first.bookings
+    guard.forget_ahead()
+    guard.plan_ahead("opd/dinkes", text, whole=False)
+    # a different body under the same UID (what Radicale stores differs): planned anew
+    changed = item.serialize().replace("T090000", "T080000")
+    assert guard.plan("opd/dinkes", "a.ics", changed, item.uid).bookings[0].start \
+        == first.bookings[0].start - 3600

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from icalendar import Calendar
 
-from kalender.clash.extract import Extracted, extract
+from kalender.clash.extract import Extracted, Limits, extract
 from kalender.errors import BadCalendarError, TooManyOccurrencesError, UnknownTimezoneError
 from tests.test_match import MATCHER
 
@@ -26,7 +27,7 @@ def wib(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
 NOW = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())  # 07:00 WIB, 1 Jan 2025
 
 
-def run(name: str, now: int = NOW, **kw: int) -> Extracted:
+def run(name: str, now: int = NOW, **kw: Any) -> Extracted:
     return extract((FIXTURES / name).read_bytes(), "dinkes", MATCHER, now=now, **kw)
 
 
@@ -320,3 +321,32 @@ def test_weekly_event_over_two_years_takes_a_few_ms() -> None:
     for _ in range(10):
         extract(data, "dinkes", MATCHER, now=NOW)
     assert (time.perf_counter() - began) / 10 < 0.05
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.ics")
+                                        if not p.name.startswith(("malformed", "unknown",
+                                                                  "secondly"))))
+def test_client_payloads_pass_the_write_checks(name: str) -> None:
+    """What real clients write passes the checks made before Radicale stores an item."""
+    stored = run(name)
+    assert run(name, limits=Limits(radicale_limit=10000)) == stored
+
+
+@pytest.mark.parametrize(("rule", "kept"), [
+    ("FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", True),  # every working day (Thunderbird)
+    ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE", True),  # every other week
+    ("FREQ=MONTHLY;INTERVAL=3;BYDAY=1MO", True),  # each quarter's first Monday
+    ("FREQ=MONTHLY;BYMONTHDAY=31", True),  # months without a 31st are skipped
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", True),  # leap days only
+    ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6", False),  # a sixth Monday never comes
+])
+def test_write_checks_keep_ordinary_rules(rule: str, kept: bool) -> None:
+    data = ics(f"DTSTART:20250106T090000\nDTEND:20250106T100000\nRRULE:{rule}")
+    began = time.perf_counter()
+    if kept:
+        assert extract(data, "dinkes", MATCHER, now=NOW,
+                       limits=Limits(radicale_limit=10000)).bookings
+    else:
+        with pytest.raises(BadCalendarError, match="tidak pernah"):
+            extract(data, "dinkes", MATCHER, now=NOW, limits=Limits(radicale_limit=10000))
+    print(f"{rule}: {time.perf_counter() - began:.3f} s")

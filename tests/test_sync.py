@@ -329,3 +329,45 @@ def test_private_override_and_description_scrubbed(live: LiveServer, sync: SyncS
     assert "kedirikota.go.id" not in text and "alasan internal" not in text
     (master,) = feed(live, "/publik/agenda/", None)[output_uid("dinsos", u)]
     assert master.get("EXDATE") is not None  # the private occurrence is not shown at all
+
+
+def test_override_inherits_the_class_of_its_series(live: LiveServer, sync: SyncService) -> None:
+    """An override without CLASS of a CONFIDENTIAL or PRIVATE series is never shown in full.
+
+    RFC 5545 §3.8.1.3 via kalender.visibility: an occurrence is at least as
+    restricted as its series. Venue calendars show a private occurrence of a
+    public series as taken ('Terpakai'), not as free.
+    """
+    uids = {k: f"{uuid.uuid4()}@test" for k in ("CONFIDENTIAL", "PRIVATE", "PUBLIC")}
+    for n, (klass, u) in enumerate(uids.items()):
+        first = dt.date.today() + dt.timedelta(days=40 + n)  # a day each: no clash
+        moved = (first + dt.timedelta(days=7)).strftime("%Y%m%d")
+        override_class = "CLASS:PRIVATE\r\n" if klass == "PUBLIC" else ""  # else: no CLASS
+        override = (f"BEGIN:VEVENT\r\nUID:{u}\r\nDTSTAMP:20260101T000000Z\r\n"
+                    f"RECURRENCE-ID;TZID=Asia/Jakarta:{moved}T090000\r\n"
+                    f"DTSTART;TZID=Asia/Jakarta:{moved}T130000\r\n"
+                    f"DTEND;TZID=Asia/Jakarta:{moved}T140000\r\n{override_class}"
+                    "SUMMARY:Rapat Rahasia Anggaran\r\nLOCATION:Ruang Joyoboyo\r\n"
+                    "DESCRIPTION:Bahas pos anggaran tertutup\r\nEND:VEVENT\r\n")
+        body = event(u, f"Rapat Rutin {klass.title()}", klass=klass, location="Ruang Joyoboyo",
+                     extra="RRULE:FREQ=WEEKLY;COUNT=4", day=first.strftime("%Y%m%d"))
+        body = body.replace(b"END:VCALENDAR", override.encode() + b"END:VCALENDAR")
+        put(live, "pic-xz", f"/opd/dinkes/warisan-{klass.lower()}.ics", body)
+    sync.run_once()
+    text = live.request(None, "GET", "/publik/agenda/").text
+    assert "Rahasia Anggaran" not in text and "pos anggaran" not in text
+    public = feed(live, "/publik/agenda/", None)
+    confidential = public[output_uid("dinkes", uids["CONFIDENTIAL"])]
+    assert len(confidential) == 2  # the series and its moved occurrence, both as blocks
+    for copy in confidential:
+        assert str(copy["SUMMARY"]) == "Kegiatan internal - Dinas Kesehatan Kota Kediri"
+        assert copy.get("LOCATION") is None
+    assert output_uid("dinkes", uids["PRIVATE"]) not in public
+    (series,) = public[output_uid("dinkes", uids["PUBLIC"])]  # its private occurrence left out
+    assert series.get("EXDATE") is not None
+    venue = feed(live, "/ruang/ruang-joyoboyo/", "pic-y")
+    for klass in ("CONFIDENTIAL", "PRIVATE", "PUBLIC"):
+        copies = venue[output_uid("dinkes", uids[klass])]
+        (taken,) = [c for c in copies if c.get("RECURRENCE-ID") is not None]
+        assert str(taken["SUMMARY"]) == "Terpakai - Dinas Kesehatan Kota Kediri"
+    assert "Rahasia Anggaran" not in live.request("pic-y", "GET", "/ruang/ruang-joyoboyo/").text

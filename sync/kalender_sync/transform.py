@@ -13,19 +13,25 @@ phantom updates (RFC 5546 §2.1.4: SEQUENCE grows with significant changes).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import icalendar
 
-#: Properties a public copy may keep (RFC 5545 §3.6.1); everything else is dropped:
-#: ATTENDEE, ORGANIZER (e-mail addresses), ATTACH, CONTACT, COMMENT, X-*, VALARM...
-PUBLIC_PROPERTIES = frozenset({
-    "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID",
-    "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS", "TRANSP", "CATEGORIES", "CLASS", "GEO",
-})
+from kalender.visibility import (
+    KEPT,
+    PUBLIC_PROPERTIES,
+    Audience,
+    Shown,
+    classes_of,
+    label,
+    public_text,
+    shown,
+)
+
+__all__ = ["PUBLIC_PROPERTIES", "Source", "content_key", "full_copy", "occupancy_copy",
+           "output_href", "output_uid", "parse", "public_copy", "public_text", "stamped"]
+
 #: Properties dropped from full-detail copies too: reminders are the PIC's, not the reader's.
 PRIVATE_COMPONENTS = frozenset({"VALARM"})
 
@@ -58,35 +64,6 @@ def parse(src: Source) -> icalendar.Calendar:
     if not any(True for _ in cal.walk("VEVENT")):
         raise ValueError("no VEVENT")
     return cal
-
-
-def event_class(event: icalendar.cal.Component) -> str:
-    """PUBLIC, CONFIDENTIAL or PRIVATE; an unknown value counts as PRIVATE (RFC 5545 §3.8.1.3)."""
-    value = str(event.get("CLASS", "PUBLIC")).strip().upper()
-    return value if value in ("PUBLIC", "CONFIDENTIAL") else "PRIVATE"
-
-
-def visibility(cal: icalendar.Calendar) -> str:
-    """The class of the master event (or of the first event if there is no master)."""
-    masters = [e for e in cal.walk("VEVENT") if e.get("RECURRENCE-ID") is None]
-    return event_class(masters[0] if masters else next(iter(cal.walk("VEVENT"))))
-
-
-#: Text the public must not read in a description: e-mail addresses, the admin's
-#: clash override reason, and meeting join details (links with passcodes).
-EMAIL = re.compile(r"(mailto:)?[\w.+-]+@[\w-]+(\.[\w-]+)+", re.IGNORECASE)
-HIDDEN_LINES = re.compile(r"^\s*(abaikan\s+bentrok|passcode|kode\s+sandi|password|meeting\s+id"
-                          r"|id\s+rapat)\b.*$", re.IGNORECASE | re.MULTILINE)
-MEETING_LINK = re.compile(r"https?://\S*(zoom\.us|teams\.microsoft|meet\.google|webex)\S*",
-                          re.IGNORECASE)
-
-
-def public_text(text: str) -> str:
-    """A description fit for the public agenda."""
-    text = HIDDEN_LINES.sub("", text)
-    text = EMAIL.sub("[alamat disembunyikan]", text)
-    text = MEETING_LINK.sub("[tautan rapat disembunyikan]", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _shell(cal: icalendar.Calendar) -> icalendar.Calendar:
@@ -135,39 +112,48 @@ def _organiser_note(event: icalendar.Event, opd_name: str) -> None:
     event.add("DESCRIPTION", f"{description}\n\n{line}" if description else line)
 
 
-def public_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar | None:
-    """The public agenda's copy: None for PRIVATE, a busy block for CONFIDENTIAL.
+def _copies(src: Source, cal: icalendar.Calendar, audience: Audience
+            ) -> icalendar.Calendar | None:
+    """What ``audience`` sees of a source, VEVENT by VEVENT (kalender.visibility).
 
-    Decided per VEVENT: a private override of a public series is left out (and
-    its occurrence excluded from the master, so the series does not show it
-    either); a confidential override becomes a busy block.
+    An override hidden from the audience is left out and its occurrence
+    excluded from the master, so the series does not show it either; None when
+    every VEVENT is hidden.
     """
-    if visibility(cal) == "PRIVATE":
+    levels = [(event, shown(cls, audience)) for event, cls in classes_of(cal)]
+    if all(level is Shown.HIDDEN for _, level in levels):
         return None
     out = _shell(cal)
-    events: list[Any] = list(cal.walk("VEVENT"))
-    hidden = [e["RECURRENCE-ID"].dt for e in events
-              if e.get("RECURRENCE-ID") is not None and event_class(e) == "PRIVATE"]
-    for event in cal.walk("VEVENT"):
-        kind = event_class(event)
-        if kind == "PRIVATE":
+    hidden = [e["RECURRENCE-ID"].dt for e, level in levels
+              if e.get("RECURRENCE-ID") is not None and level is Shown.HIDDEN]
+    for event, level in levels:
+        if level is Shown.HIDDEN:
             continue
-        if kind == "CONFIDENTIAL":
-            new = _copy_event(event, {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE",
-                                      "EXDATE", "RECURRENCE-ID", "STATUS", "TRANSP"})
-            new.add("SUMMARY", f"Kegiatan internal - {src.opd_name}")
-            new.add("CLASS", "CONFIDENTIAL")
+        kept = KEPT[level]
+        new = _copy_event(event, kept - {"UID", "CLASS"} if kept is not None else None)
+        title = label(level, src.opd_name)
+        if level is Shown.OCCUPIED:  # a venue's block (nothing is hidden from another OPD)
+            new.add("UID", output_uid(src.opd, src.uid))
+            new.add("SUMMARY", title)
         else:
-            new = _copy_event(event, PUBLIC_PROPERTIES - {"UID", "CLASS"})
-            if "DESCRIPTION" in new:
+            if title is not None:
+                new.add("SUMMARY", title)
+                new.add("CLASS", "CONFIDENTIAL")
+            elif "DESCRIPTION" in new and level is Shown.PUBLIC:
                 new["DESCRIPTION"] = icalendar.vText(public_text(str(new["DESCRIPTION"])))
-        if event.get("RECURRENCE-ID") is None:
-            for rid in hidden:
-                new.add("EXDATE", rid)
-        new.add("UID", output_uid(src.opd, src.uid))
-        _organiser_note(new, src.opd_name)
+            if event.get("RECURRENCE-ID") is None:
+                for rid in hidden:
+                    new.add("EXDATE", rid)
+            new.pop("UID", None)
+            new.add("UID", output_uid(src.opd, src.uid))
+            _organiser_note(new, src.opd_name)
         out.add_component(new)
     return out
+
+
+def public_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar | None:
+    """The public agenda's copy: None for PRIVATE, a busy block for CONFIDENTIAL."""
+    return _copies(src, cal, Audience.PUBLIC)
 
 
 def full_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar:
@@ -184,17 +170,8 @@ def full_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar:
 
 def occupancy_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar:
     """A venue calendar's copy: public events with their title, others 'Terpakai - <OPD>'."""
-    if visibility(cal) == "PUBLIC":
-        public = public_copy(src, cal)
-        assert public is not None
-        return public
-    out = _shell(cal)
-    for event in cal.walk("VEVENT"):
-        new = _copy_event(event, {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
-                                  "RECURRENCE-ID", "STATUS", "TRANSP", "LOCATION"})
-        new.add("UID", output_uid(src.opd, src.uid))
-        new.add("SUMMARY", f"Terpakai - {src.opd_name}")
-        out.add_component(new)
+    out = _copies(src, cal, Audience.OTHER_OPD)
+    assert out is not None  # another OPD sees at least that the venue is taken
     return out
 
 

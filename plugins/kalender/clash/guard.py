@@ -6,6 +6,12 @@ lock: :meth:`Guard.plan` (parse the item, raising ``BadCalendarError`` or
 the write clashes with nothing), then Radicale's own write, then
 :meth:`Guard.commit` (index and audit trail in one SQLite transaction).
 
+A PUT is planned twice: :meth:`Guard.plan_ahead` parses and expands the
+request body before Radicale's own parser and outside the lock
+(``kalender.dav.preplan``), and :meth:`Guard.plan` inside the lock reuses that
+result for the same collection and UID, unless the registry changed or
+Radicale's serialisation of the item reads differently (then it recomputes).
+
 Only OPD calendars (``/opd/<id>/``) are checked; the merged calendars hold
 copies and are never compared with the OPD calendars. The clock is read here
 and nowhere else (``kalender.clash.rules`` and ``kalender.clash.extract`` get ``now``).
@@ -17,7 +23,9 @@ is written to the audit trail with the clashes it overrode.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +34,13 @@ import icalendar
 
 from kalender import audit
 from kalender.clash import messages
-from kalender.clash.extract import Extracted, extract
+from kalender.clash.extract import Extracted, Limits, extract
+from kalender.clash.icaltext import count_dates, fingerprint, parse, split_items
 from kalender.clash.index import Index, ItemRow
+from kalender.clash.match import Matcher
 from kalender.clash.rules import Booking, Clash, find_clashes, venue_family
 from kalender.deployment import CachedRegistry, Deployment
-from kalender.errors import ClashError
+from kalender.errors import BadCalendarError, ClashError, UnsupportedComponentError
 
 DAY = 86400
 #: Prefix of actors that are the CLI itself (HTTP Basic logins cannot contain ':').
@@ -40,8 +50,14 @@ WHOLE = "*"
 OVERRIDE_RE = re.compile(r"^\s*abaikan\s+bentrok\s*:\s*(\S.*)$", re.IGNORECASE | re.MULTILINE)
 #: Re-expand recurring items when fewer than this many seconds of horizon remain.
 HORIZON_SLACK = 7 * DAY
+#: meta key set once the index's private flags follow kalender.visibility
+VISIBILITY_MARK = "visibility_rule"
+#: A CLASS other than exactly PUBLIC: the only items whose private flags the rule changed.
+_NOT_PUBLIC = re.compile(r"^CLASS[;:](?!PUBLIC\r?$)", re.MULTILINE)
 
 ReadItem = Callable[[str, str], tuple[str, str, str] | None]  # -> (text, etag, uid)
+#: Items of the request on this thread planned before the storage lock (plan_ahead).
+_ahead = threading.local()
 
 
 def opd_of(collection: str) -> str | None:
@@ -66,6 +82,16 @@ class Planned:
         return self.extracted.bookings if self.extracted else ()
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """An item planned before the lock, and what its result depends on."""
+
+    matcher: Matcher  # the registry's matcher then (a new one after any registry change)
+    limits: Limits
+    fingerprint: str  # kalender.clash.icaltext.fingerprint of the parsed body
+    extracted: Extracted
+
+
 @dataclass
 class Change:
     """Everything :meth:`Guard.commit` writes in one transaction."""
@@ -80,12 +106,17 @@ class Guard:
     """Clash checks and index upkeep for one deployment."""
 
     def __init__(self, deployment: Deployment, registry: CachedRegistry,
-                 horizon_days: int = 730, max_occurrences: int = 5000) -> None:
+                 horizon_days: int = 730, max_occurrences: int = 5000,
+                 limits: Limits | None = None) -> None:
         self.deployment = deployment
         self.registry = registry
         self.index = Index(deployment.database)
-        self.horizon_days = horizon_days
-        self.max_occurrences = max_occurrences
+        #: what one written item may cost; radicale_limit set: writes are checked for
+        #: what Radicale would refuse or walk for long (kalender.clash.recurrence)
+        self.limits = limits or Limits(horizon_days=horizon_days,
+                                       max_occurrences=max_occurrences)
+        self.horizon_days = self.limits.horizon_days
+        self.max_occurrences = self.limits.max_occurrences
         #: called after a committed change to an OPD calendar (wakes the sync service)
         self.on_change: Callable[[set[str]], None] | None = None
         #: reads a stored item (set by the storage plugin); used to re-expand series
@@ -99,16 +130,69 @@ class Guard:
         return int(time.time())
 
     # -- before the write ------------------------------------------------------
+    def _limits(self, horizon_days: int | None, storing: bool) -> Limits:
+        """The limits of one plan: a re-index keeps stored items Radicale accepted."""
+        return dataclasses.replace(
+            self.limits, horizon_days=horizon_days or self.limits.horizon_days,
+            radicale_limit=self.limits.radicale_limit if storing else None)
+
+    def plan_ahead(self, collection: str, text: str, whole: bool) -> None:
+        """Plan a PUT body before the storage lock; raises what :meth:`plan` would raise.
+
+        ``whole``: the body is a whole calendar (an import), planned per UID as
+        Radicale splits it. The results wait (for this thread) for :meth:`plan`.
+        """
+        self.forget_ahead()
+        collection = collection.strip("/")
+        opd = opd_of(collection)
+        if opd is None:
+            return
+        limits, matcher, now = self._limits(None, True), self.registry.matcher(), self.now()
+        count_dates(text, limits.max_exdates, limits.max_rdates)  # before the costly parse
+        calendar = parse(text, bare=False)
+        kinds = {c.name for c in calendar.subcomponents if c.name in ("VEVENT", "VTODO",
+                                                                       "VJOURNAL")}
+        if not whole and len(kinds) > 1:
+            raise BadCalendarError(f"Satu item kalender hanya boleh berisi satu jenis komponen, "
+                                   f"ditemukan {', '.join(sorted(kinds))}; simpan terpisah.")
+        if kinds - {"VEVENT"}:  # OPD calendars hold events only (provision.py, RFC 4791)
+            raise UnsupportedComponentError(", ".join(sorted(kinds - {"VEVENT"})))
+        ahead: dict[tuple[str, str], Ahead] = {}
+        for number, item in enumerate(split_items(calendar) if whole else [calendar]):
+            components = [c for c in item.subcomponents if c.name != "VTIMEZONE"]
+            if whole and components and not components[0].get("UID"):
+                # Radicale gives it a UID of its own: checked here, planned in the lock
+                components[0].add("UID", f"kalender-tanpa-uid-{number}")
+                extract(item, opd, matcher, now=now, limits=limits)
+                continue
+            extracted = extract(item, opd, matcher, now=now, limits=limits)
+            ahead[(collection, extracted.uid)] = Ahead(matcher, limits, fingerprint(item),
+                                                       extracted)
+        _ahead.items = ahead
+
+    @staticmethod
+    def forget_ahead() -> None:
+        """Drop what :meth:`plan_ahead` kept for this thread (at the end of a request)."""
+        _ahead.items = {}
+
     def plan(self, collection: str, href: str, text: str, uid: str,
-             horizon_days: int | None = None) -> Planned:
-        """Parse one item for ``collection``; raises BadCalendarError on bad data."""
+             horizon_days: int | None = None, storing: bool = True) -> Planned:
+        """Parse one item for ``collection``; raises BadCalendarError on bad data.
+
+        ``storing``: the item is about to be written (False: a re-index of stored data).
+        """
         collection = collection.strip("/")
         opd = opd_of(collection)
         if opd is None:
             return Planned(collection, href, uid, text)
-        extracted = extract(text, opd, self.registry.matcher(), now=self.now(),
-                            horizon_days=horizon_days or self.horizon_days,
-                            max_occurrences=self.max_occurrences)
+        limits, matcher = self._limits(horizon_days, storing), self.registry.matcher()
+        found: Ahead | None = getattr(_ahead, "items", {}).get((collection, uid))
+        data: str | icalendar.Calendar = text
+        if found is not None and found.matcher is matcher and found.limits == limits:
+            data = parse(text)  # Radicale's serialisation of the body: the same event?
+            if fingerprint(data) == found.fingerprint:
+                return Planned(collection, href, uid, text, found.extracted)
+        extracted = extract(data, opd, matcher, now=self.now(), limits=limits)
         return Planned(collection, href, uid, text, extracted)
 
     def check(self, planned: Sequence[Planned], actor: str, replacing: str | None = None,
@@ -243,8 +327,51 @@ class Guard:
         if found is not None:
             text, etag, uid = found
             try:
-                planned = self.plan(collection, href, text, uid, horizon_days)
+                planned = self.plan(collection, href, text, uid, horizon_days, storing=False)
             except ValueError:  # stored before the rules or unparseable: keep it unbooked
                 planned = Planned(collection.strip("/"), href, uid, text)
             change.put.append((planned, etag))
         self.commit(change, "kalender:perbaikan")
+
+
+def _reader(text: str, etag: str, uid: str) -> ReadItem:
+    """A ReadItem that returns one item already read."""
+    def read(collection: str, href: str) -> tuple[str, str, str]:
+        return text, etag, uid
+
+    return read
+
+
+def recheck_private(deployment: Deployment) -> int:
+    """Re-index, once, the items whose private flags predate the one visibility rule.
+
+    Before it, CLASS was compared exactly and each VEVENT alone: an unknown
+    value, ``PRIVATE `` or an override of a private series was indexed as
+    public, and a clash answer named its title. Returns how many bookings are
+    private now that were not; a mark in ``meta`` makes it run once (and once
+    more after ``kalender reindex``, which empties ``meta``).
+    """
+    index = Index(deployment.database)
+    db = index.db
+    if db.execute("SELECT 1 FROM meta WHERE key = ?", (VISIBILITY_MARK,)).fetchone():
+        return 0
+    root = deployment.collections / "collection-root"
+    guard = Guard(deployment, CachedRegistry(deployment))
+    changed = 0
+    for collection, href, etag, uid in db.execute(
+            "SELECT collection, href, etag, uid FROM items WHERE EXISTS (SELECT 1 FROM slots "
+            "WHERE slots.collection = items.collection AND slots.href = items.href "
+            "AND private = 0)").fetchall():
+        try:
+            text = (root / collection / href).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # kalender verify reports it
+        if not _NOT_PUBLIC.search(text):
+            continue
+        query = "SELECT count(*) FROM slots WHERE collection = ? AND href = ? AND private = 1"
+        before = db.execute(query, (collection, href)).fetchone()[0]
+        guard.refresh(collection, href, _reader(text, etag, uid))
+        changed += db.execute(query, (collection, href)).fetchone()[0] - before
+    with index.transaction() as tx:
+        tx.execute("INSERT OR REPLACE INTO meta VALUES (?, 1)", (VISIBILITY_MARK,))
+    return changed

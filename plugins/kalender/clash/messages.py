@@ -2,9 +2,11 @@
 
 A PIC reads one sentence per clash, e.g. "Ruang Joyoboyo sudah dipakai Dinas
 Kesehatan Kota Kediri untuk "Rapat Stunting" pada Senin 2 Des 2024 09.00-11.00
-WIB." The title of an event marked CLASS:PRIVATE or CONFIDENTIAL is never
-shown: it is called "kegiatan tertutup" (RFC 5545 §3.8.1.3 leaves the meaning
-of CLASS to the server; ours is "do not reveal").
+WIB." The answer goes to another OPD, so it shows what ``kalender.visibility``
+lets another OPD see: the title of a public event; any other event (CLASS
+CONFIDENTIAL or PRIVATE, an unknown CLASS, an override of such a series, as
+``Booking.private`` records) is called "kegiatan tertutup", and its title
+appears nowhere in the answer, the machine-readable details included.
 """
 
 from __future__ import annotations
@@ -38,9 +40,13 @@ def when(start: int, end: int) -> str:
     return f"{day(a)} {a:%H.%M} WIB s.d. {day(b)} {b:%H.%M} WIB"
 
 
+#: How another OPD's event is named when its title may not be shown.
+CLOSED = "kegiatan tertutup"
+
+
 def activity(b: Booking) -> str:
-    """How an existing booking is named: its title, or 'kegiatan tertutup'."""
-    return "kegiatan tertutup" if b.private or not b.title else f"\"{b.title}\""
+    """How an existing booking is named to another OPD: its title, or 'kegiatan tertutup'."""
+    return CLOSED if b.private or not b.title else f"\"{b.title}\""
 
 
 def sentence(clash: Clash, resource_name: str, opd_name: str) -> str:

@@ -83,7 +83,9 @@ class Booking:
     venues: frozenset[str] = frozenset()
     persons: frozenset[str] = frozenset()
     title: str = ""
-    private: bool = False  # CLASS:PRIVATE or CONFIDENTIAL -> never reveal title
+    #: another OPD may not read the title (kalender.visibility.title_shown is False:
+    #: CONFIDENTIAL, PRIVATE, an unknown CLASS, or an override of such a series)
+    private: bool = False
     recurrence_id: int | None = None  # original start (epoch) of this occurrence if recurring
 
 
