@@ -57,7 +57,9 @@ def test_every_command_has_help() -> None:
     for args in (["--help"], ["init", "--help"], ["serve", "--help"], ["opd", "add", "--help"],
                  ["opd", "list", "--help"], ["opd", "remove", "--help"],
                  ["user", "add", "--help"], ["user", "passwd", "--help"],
-                 ["user", "remove", "--help"], ["user", "list", "--help"], ["log", "--help"]):
+                 ["user", "remove", "--help"], ["user", "list", "--help"], ["log", "--help"],
+                 ["venue", "add", "--help"], ["person", "add", "--help"], ["sync", "--help"],
+                 ["reindex", "--help"], ["verify", "--help"], ["venue", "unknown", "--help"]):
         with pytest.raises(SystemExit) as exc:
             cli.main(args)
         assert exc.value.code == 0, args
@@ -172,6 +174,44 @@ def test_log_prints_changes(deployment: Deployment) -> None:
     assert "Belum ada" in run("log", "--since", "2999-01-01", "--dir", str(deployment.root)).stdout
     bad = run("log", "--since", "kemarin", "--dir", str(deployment.root))
     assert bad.returncode == 1
+
+
+def test_log_shows_peoples_changes_and_filters(deployment: Deployment) -> None:
+    """Sync copies only with --all; --user, --action, --opd (unknown: error), --refused."""
+    from kalender import audit
+    from kalender.admin import provision
+    d = str(deployment.root)
+    with provision.storage_locked(deployment, "pic-a") as store:
+        provision.upload_event(store, "/opd/dinkes/", "g.ics", event_ics("g", summary="Gizi"))
+        provision.upload_event(store, "/opd/dinsos/", "s.ics", event_ics("s", summary="Sosial"))
+    with provision.storage_locked(deployment, "kalender-sync") as store:
+        provision.upload_event(store, "/publik/agenda/", "g.ics",
+                               event_ics("g", summary="Salinan Gizi"))
+    people = run("log", "--dir", d).stdout
+    assert "+SUMMARY:Gizi" in people and "+SUMMARY:Sosial" in people
+    assert "Salinan Gizi" not in people and "kalender-sync" not in people
+    assert "Salinan Gizi" in run("log", "--all", "--dir", d).stdout
+    mine = run("log", "--user", "pic-a", "--opd", "dinsos", "--dir", d).stdout
+    assert "Sosial" in mine and "Gizi" not in mine
+    assert "Belum ada" in run("log", "--action", "delete", "--dir", d).stdout
+    for bad in (["--opd", "nosuch"], ["--user", "tidak-ada"]):
+        result = run("log", *bad, "--dir", d)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert bad[1] in result.stderr
+    assert run("log", "--action", "hapus", "--dir", d).returncode == 2
+
+    assert "Belum ada" in run("log", "--refused", "--dir", d).stdout
+    for _ in range(3):
+        audit.record_refusal(deployment.database, "pic-a", "/opd/dinkes/", "r-1",
+                             "Rapat Bentrok", "Jadwal Bentrok", "Ruang Joyoboyo sudah dipakai")
+    audit.record_refusal(deployment.database, "pic-b", "/opd/dinsos/", "r-2", "Lain",
+                         "Jadwal Bentrok", "-")
+    refused = run("log", "--refused", "--opd", "dinkes", "--dir", d).stdout.splitlines()
+    assert len(refused) == 1
+    line = refused[0]
+    assert "pic-a" in line and "dinkes" in line and "Rapat Bentrok" in line
+    assert "Jadwal Bentrok" in line and "3x" in line
+    assert "Lain" in run("log", "--refused", "--user", "pic-b", "--dir", d).stdout
 
 
 def test_config_works_with_radicales_own_server(deployment: Deployment) -> None:

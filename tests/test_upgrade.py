@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from kalender import upgrade
+from kalender import database, upgrade
 from kalender.admin import cli
 from kalender.deployment import Deployment
-from tests.conftest import ServeProcess
+from tests.conftest import ServeProcess, event_ics, make_deployment, serve_in_thread
 
 FIXTURES = Path(__file__).parent / "fixtures" / "deployments"
 OLD_ROOT = "/tmp/prevmain/deploy"
@@ -69,3 +69,29 @@ def test_old_deployment_serves_after_upgrade(old: Deployment) -> None:
     assert cli.main(["verify", "--dir", str(old.root)]) == 0
     events_after = stored_events(old)
     assert events_after == events_before
+
+
+def test_private_flags_follow_the_visibility_rule(tmp_path: Path) -> None:
+    """An index written before the one visibility rule no longer names private titles.
+
+    Until 0.3 the index kept CLASS:X-RAHASIA (unknown: PRIVATE per RFC 5545
+    §3.8.1.3) as public; the upgrade re-indexes such items once.
+    """
+    dep = make_deployment(tmp_path / "kediri")
+    servers = serve_in_thread(dep)
+    srv = next(servers)
+    try:
+        body = event_ics("rahasia@test", location="Ruang Kilisuci", summary="Operasi Senyap",
+                         extra="CLASS:X-RAHASIA\nCATEGORIES:Rapat")
+        r = srv.request("pic-x", "PUT", "/opd/dinkes/rahasia.ics", data=body.encode(),
+                        headers={"Content-Type": "text/calendar"})
+        assert r.status_code == 201, r.text
+    finally:
+        servers.close()
+    db = database.connect(dep.database)
+    with db:  # the index as the code before the rule wrote it
+        db.execute("UPDATE slots SET private = 0")
+        db.execute("DELETE FROM meta WHERE key = 'visibility_rule'")
+    assert upgrade.upgrade(dep) == ["indeks: 1 jadwal kini dirahasiakan dalam jawaban bentrok"]
+    assert db.execute("SELECT private FROM slots").fetchall() == [(1,)]
+    assert upgrade.upgrade(dep) == []

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,22 +106,47 @@ def refusals(db: Path, opd: str | None = None, since: str | None = None) -> Iter
         yield Refusal(*row)
 
 
-def entries(db: Path, opd: str | None = None, since: str | None = None) -> Iterator[Entry]:
-    """Entries in order, optionally for one OPD and from a date (YYYY-MM-DD) on."""
+def entries(db: Path, opd: str | None = None, since: str | None = None, *,
+            actor: str | None = None, action: str | None = None,
+            hide_actors: Iterable[str] = ()) -> Iterator[Entry]:
+    """Entries in order, filtered by OPD, date (YYYY-MM-DD) on, actor and action.
+
+    ``hide_actors`` leaves out whole accounts (the sync account's copies, which
+    repeat every change a person made into the merged calendars).
+    """
     sql = "SELECT ts, actor, action, path, href, opd, before, after, note FROM audit WHERE 1=1"
     args: list[str] = []
-    if opd:
-        sql += " AND opd = ?"
-        args.append(opd)
+    for column, value in (("opd", opd), ("actor", actor), ("action", action)):
+        if value:
+            sql += f" AND {column} = ?"
+            args.append(value)
     if since:
         sql += " AND ts >= ?"
         args.append(since)
-    try:
-        rows = database.connect(db).execute(sql + " ORDER BY id", args)
-    except sqlite3.Error:  # pragma: no cover - unreadable database
-        return
-    for row in rows:
+    hidden = sorted(set(hide_actors) - ({actor} if actor else set()))
+    if hidden:
+        sql += f" AND actor NOT IN ({', '.join('?' * len(hidden))})"
+        args += hidden
+    for row in database.connect(db).execute(sql + " ORDER BY id", args):
         yield Entry(*row)
+
+
+def known(db: Path, column: str) -> set[str]:
+    """Every value of ``column`` ('actor' or 'opd') in the audit trail and the refusals."""
+    if column not in ("actor", "opd"):
+        raise ValueError(column)
+    conn = database.connect(db)
+    return {row[0] for table in ("audit", "refusals")
+            for row in conn.execute(f"SELECT DISTINCT {column} FROM {table}")  # noqa: S608
+            if row[0]}
+
+
+def render_refusal(refusal: Refusal) -> str:
+    """One line of ``kalender log --refused``: when, who, OPD, how often, why, what."""
+    count = f"{refusal.count}x" + (f" sejak {refusal.first_ts}" if refusal.count > 1 else "")
+    title = refusal.title or ("(banyak kegiatan)" if refusal.uid == "*" else "(tanpa judul)")
+    return (f"{refusal.last_ts}  {refusal.actor:<14} {refusal.opd or refusal.path:<14} "
+            f"{refusal.reason}  {title!r}  {count}")
 
 
 def render(entry: Entry) -> str:

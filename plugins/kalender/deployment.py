@@ -16,16 +16,21 @@ Layout of ``DIR`` (created by ``kalender init``)::
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kalender import registry, roles, upgrade
+from radicale.log import logger
+
+from kalender import places, registry, roles, upgrade
 from kalender.clash.match import Matcher
 from kalender.clash.rules import Person, Venue
+from kalender.filechange import write_atomic
 from kalender.registry import Opd, RegistryError, User
 
 ENV_DIR = "KALENDER_DIR"
@@ -46,7 +51,8 @@ class Deployment:
             raise RegistryError(
                 f"{root} bukan folder deployment Kalender OPD (tidak ada berkas 'config'); "
                 "buat dengan 'kalender init DIR' atau pilih dengan --dir")
-        upgrade.upgrade(dep)
+        for done in upgrade.upgrade(dep):
+            print(f"Pembaruan deployment: {done}", file=sys.stderr)
         return dep
 
     @property
@@ -102,20 +108,21 @@ class Deployment:
         """The account registry, PIC OPD ids checked against the OPD registry."""
         return registry.read_users(self.users_csv, [o.id for o in self.opds()])
 
-    def venues(self) -> list[Venue]:
+    def venues(self, check_names: bool = True) -> list[Venue]:
         """The venue registry (empty if the file is missing)."""
-        return registry.read_venues(self.venues_csv) if self.venues_csv.exists() else []
+        if not self.venues_csv.exists():
+            return []
+        return places.read_venues(self.venues_csv, check_names)
 
-    def persons(self) -> list[Person]:
+    def persons(self, check_names: bool = True) -> list[Person]:
         """The key person registry (empty if the file is missing)."""
-        return registry.read_persons(self.persons_csv) if self.persons_csv.exists() else []
+        if not self.persons_csv.exists():
+            return []
+        return places.read_persons(self.persons_csv, check_names)
 
     def write_rights(self) -> None:
         """Regenerate the rights file from the registries (atomic rename)."""
-        text = roles.rights_text(self.users(), self.opds())
-        tmp = self.rights.with_name(".rights.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, self.rights)
+        write_atomic(self.rights, roles.rights_text(self.users(), self.opds()), 0o644)
 
     def validate(self) -> None:
         """Read every registry once; raise RegistryError naming the first bad file and line."""
@@ -147,6 +154,11 @@ class CachedRegistry:
         self._persons: dict[str, Person] = {}
         self._matcher = Matcher([], [])
         self._hold = False
+        self._loaded = False
+        # Read now, while the files are as validated at start-up: a file broken
+        # before the first request must find a last good version to keep.
+        with contextlib.suppress(RegistryError, OSError, csv.Error):
+            self._refresh()
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -159,7 +171,13 @@ class CachedRegistry:
             self._hold = False
 
     def _refresh(self) -> None:
-        """Reload if the stat of any registry file changed."""
+        """Reload if the stat of any registry file changed.
+
+        A file that no longer reads (a hand edit with a typo) does not stop the
+        server: the last registries that read cleanly stay in force and one error
+        line names the file and line, until the file changes again. Only when
+        nothing was ever read is the error raised.
+        """
         if self._hold:
             return
         d = self._dep
@@ -167,14 +185,26 @@ class CachedRegistry:
         if stamp == self._stamp:
             return
         with self._lock:
-            opds = d.opds()
-            users = registry.read_users(d.users_csv, [o.id for o in opds])
-            venues, persons = d.venues(), d.persons()
+            if stamp == self._stamp:
+                return
+            try:
+                opds = d.opds()
+                users = registry.read_users(d.users_csv, [o.id for o in opds])
+                venues, persons = d.venues(), d.persons()
+            except (RegistryError, OSError, csv.Error) as e:
+                if not self._loaded:
+                    raise
+                self._stamp = stamp
+                logger.error("Registri tidak dimuat ulang, tetap memakai versi terakhir yang "
+                             "valid: %s", e)
+                return
             self._opds, self._users = opds, {u.login: u for u in users}
             self._venues = {v.id: v for v in venues}
             self._persons = {p.id: p for p in persons}
             self._matcher = Matcher(venues, persons)
-            self._stamp = stamp
+            if self._loaded:
+                logger.info("Registri dimuat ulang dari %s", d.root)
+            self._stamp, self._loaded = stamp, True
 
     def opds(self) -> list[Opd]:
         """Current OPD registry."""

@@ -1,35 +1,43 @@
-"""The deployment's registries: OPD, users (roles) and, later, venues and persons.
+"""The deployment's account registries: OPD (``opd.csv``) and users (``users.csv``).
 
 Each registry is a human-editable CSV file in the deployment folder. Reading a
 file that has a malformed line raises :class:`RegistryError` naming the file and
 the line, so that a typo stops the server at start-up with a clear message
-instead of silently granting or denying access.
+instead of silently granting or denying access. Writing goes through the same
+parser first (``*_text``): what the CLI writes is always what the server can
+read. The venue and person registries are in ``kalender.places``.
 """
 
 from __future__ import annotations
 
 import csv
-import os
+import io
 import re
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO, TypeVar
 
-from kalender.clash.rules import Person, Venue
+from kalender.filechange import write_atomic
 
 #: First path segments with a meaning of their own; never usable as logins.
 RESERVED_SEGMENTS = frozenset({"opd", "publik", "pimpinan", "ruang", "orang", "bentrok"})
 ROLES = ("pic", "pimpinan", "admin", "sync")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+#: A new login (README, "Akun"): lowercase letters, digits, '.', '_', '-', '@', at most
+#: 64, beginning with a letter or digit, no '..' and no trailing '.'. Lowercase only, so
+#: that two logins never differ by case alone (Radicale compares logins and home
+#: paths case-sensitively, ``[auth] lc_username = False``).
+LOGIN_RE = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9._@-]{0,63}(?<!\.)$")
+#: Logins accepted when reading an existing users.csv (the pattern before 0.3):
+#: accounts made then keep working; new ones must follow LOGIN_RE.
+LEGACY_LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 OPD_FIELDS = ("id", "name", "short", "kind", "color", "archived")
-VENUE_FIELDS = ("id", "name", "building", "aliases", "capacity", "setup_min", "teardown_min",
-                "parent")
-PERSON_FIELDS = ("id", "title", "emails", "aliases")
 USER_FIELDS = ("login", "role", "opd")
+
+T = TypeVar("T")
 
 
 class RegistryError(ValueError):
@@ -39,6 +47,7 @@ class RegistryError(ValueError):
         where = f"{path}:{line}: " if path is not None and line is not None else (
             f"{path}: " if path is not None else "")
         super().__init__(where + message)
+        self.message = message
         self.path = path
         self.line = line
 
@@ -77,66 +86,127 @@ def check_id(value: str, what: str = "id") -> str:
     return value
 
 
+def check_color(value: str) -> str:
+    """Return ``value`` if it is a colour ``#rrggbb``, else raise RegistryError."""
+    if not COLOR_RE.match(value):
+        raise RegistryError(f"warna {value!r} bukan kode #rrggbb (contoh: #1f6feb)")
+    return value
+
+
 def check_login(login: str) -> str:
-    """Return ``login`` if it is usable as an account name, else raise RegistryError."""
+    """Return ``login`` if a new account may use it (LOGIN_RE), else raise RegistryError."""
+    _check_reserved(login)
     if not LOGIN_RE.match(login):
-        raise RegistryError(f"login {login!r} tidak valid: gunakan huruf, angka, '.', '_', '-'")
-    if login.lower() in RESERVED_SEGMENTS:
-        raise RegistryError(f"login {login!r} adalah nama yang dicadangkan sistem")
+        hint = f"; misalnya {login.lower()!r}" if LOGIN_RE.match(login.lower()) else ""
+        raise RegistryError(
+            f"login {login!r} tidak valid: gunakan huruf kecil, angka, '.', '_', '-' atau '@' "
+            f"(maks. 64), diawali huruf atau angka, tanpa '..' dan tidak diakhiri '.'{hint}")
     return login
 
 
-def _rows(path: Path, fields: Sequence[str]) -> Iterable[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) from a CSV file whose header must start with ``fields[0]``."""
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        if reader.fieldnames is None or reader.fieldnames[0] != fields[0]:
-            raise RegistryError(f"header harus diawali '{fields[0]}'", path, 1)
+def _check_reserved(login: str) -> None:
+    """Refuse a login that is a reserved first path segment."""
+    if login.lower() in RESERVED_SEGMENTS:
+        raise RegistryError(f"login {login!r} adalah nama yang dicadangkan sistem")
+
+
+def same_login(users: Iterable[User], login: str) -> User | None:
+    """The account whose login equals ``login`` ignoring case, if any."""
+    folded = login.casefold()
+    return next((u for u in users if u.login.casefold() == folded), None)
+
+
+def csv_rows(f: TextIO, fields: Sequence[str], source: Path | None
+             ) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of a registry CSV whose header must start with ``fields[0]``."""
+    reader = csv.DictReader(f)
+    if reader.fieldnames is None or reader.fieldnames[0] != fields[0]:
+        raise RegistryError(f"header harus diawali '{fields[0]}'", source, 1)
+    try:
         for row in reader:
             if None in row:
-                raise RegistryError("kolom berlebih", path, reader.line_num)
+                raise RegistryError("kolom berlebih", source, reader.line_num)
             clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
             if not any(clean.values()) or clean[fields[0]].startswith("#"):
                 continue
             yield reader.line_num, clean
+    except csv.Error as e:
+        raise RegistryError(f"baris CSV tidak terbaca ({e})", source, reader.line_num) from None
 
 
-def read_opds(path: Path) -> list[Opd]:
-    """Read the OPD registry (``opd.csv``)."""
+def read_file(path: Path, parse: Callable[[TextIO, Path | None], T]) -> T:
+    """Parse the registry file at ``path`` (undecodable text is a RegistryError)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            return parse(f, path)
+    except UnicodeDecodeError:
+        raise RegistryError("berkas bukan teks UTF-8", path) from None
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """The CSV text of a registry."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def checked(text: str, parse: Callable[[TextIO, Path | None], object]) -> str:
+    """``text`` after parsing it as the server will (errors name the entry, not a line)."""
+    parse(io.StringIO(text, newline=""), None)
+    return text
+
+
+def parse_opds(f: TextIO, source: Path | None = None) -> list[Opd]:
+    """The OPD registry from an open CSV file."""
     result: list[Opd] = []
     seen: set[str] = set()
-    for line, row in _rows(path, OPD_FIELDS):
+    for line, row in csv_rows(f, OPD_FIELDS, source):
         try:
             opd_id = check_id(row.get("id", ""), "id OPD")
             if not row.get("name"):
-                raise RegistryError("nama OPD kosong")
-            color = row.get("color") or "#1f6feb"
-            if not COLOR_RE.match(color):
-                raise RegistryError(f"warna {color!r} bukan #rrggbb")
+                raise RegistryError(f"nama OPD {opd_id!r} kosong")
+            color = check_color(row.get("color") or "#1f6feb")
             if opd_id in seen:
                 raise RegistryError(f"id OPD {opd_id!r} ganda")
         except RegistryError as e:
-            raise RegistryError(str(e), path, line) from None
+            raise RegistryError(e.message, source, line) from None
         seen.add(opd_id)
         result.append(Opd(opd_id, row["name"], row.get("short", ""), row.get("kind", ""),
                           color, row.get("archived", "").lower() in ("1", "yes", "true", "ya")))
     return result
 
 
+def read_opds(path: Path) -> list[Opd]:
+    """Read the OPD registry (``opd.csv``)."""
+    return read_file(path, parse_opds)
+
+
+def opds_text(opds: Iterable[Opd]) -> str:
+    """The checked text of an OPD registry (RegistryError when it would not read back)."""
+    return checked(csv_text(OPD_FIELDS, (
+        (o.id, o.name, o.short, o.kind, o.color, "yes" if o.archived else "") for o in opds)),
+        parse_opds)
+
+
 def write_opds(path: Path, opds: Iterable[Opd]) -> None:
     """Write the OPD registry atomically."""
-    _write_csv(path, OPD_FIELDS, (
-        (o.id, o.name, o.short, o.kind, o.color, "yes" if o.archived else "") for o in opds))
+    write_atomic(path, opds_text(opds))
 
 
-def read_users(path: Path, opd_ids: Iterable[str] | None = None) -> list[User]:
-    """Read the account registry (``users.csv``); PIC OPD ids are checked if given."""
+def parse_users(f: TextIO, source: Path | None = None,
+                opd_ids: Iterable[str] | None = None) -> list[User]:
+    """The account registry from an open CSV file; PIC OPD ids are checked if given."""
     known = set(opd_ids) if opd_ids is not None else None
     result: list[User] = []
     seen: set[str] = set()
-    for line, row in _rows(path, USER_FIELDS):
+    for line, row in csv_rows(f, USER_FIELDS, source):
         try:
-            login = check_login(row.get("login", ""))
+            login = row.get("login", "")
+            _check_reserved(login)
+            if not LEGACY_LOGIN_RE.match(login):
+                raise RegistryError(f"login {login!r} tidak valid")
             role = row.get("role", "")
             if role not in ROLES:
                 raise RegistryError(f"peran {role!r} tidak dikenal (pilih: {', '.join(ROLES)})")
@@ -149,99 +219,25 @@ def read_users(path: Path, opd_ids: Iterable[str] | None = None) -> list[User]:
             if login in seen:
                 raise RegistryError(f"login {login!r} ganda")
         except RegistryError as e:
-            raise RegistryError(str(e), path, line) from None
+            raise RegistryError(e.message, source, line) from None
         seen.add(login)
         result.append(User(login, role, opds))
     return result
 
 
+def read_users(path: Path, opd_ids: Iterable[str] | None = None) -> list[User]:
+    """Read the account registry (``users.csv``); PIC OPD ids are checked if given."""
+    ids = list(opd_ids) if opd_ids is not None else None
+    return read_file(path, lambda f, source: parse_users(f, source, ids))
+
+
+def users_text(users: Iterable[User], opd_ids: Iterable[str] | None = None) -> str:
+    """The checked text of an account registry."""
+    ids = list(opd_ids) if opd_ids is not None else None
+    return checked(csv_text(USER_FIELDS, ((u.login, u.role, ";".join(u.opds)) for u in users)),
+                   lambda f, source: parse_users(f, source, ids))
+
+
 def write_users(path: Path, users: Iterable[User]) -> None:
     """Write the account registry atomically."""
-    _write_csv(path, USER_FIELDS, ((u.login, u.role, ";".join(u.opds)) for u in users))
-
-
-def _list(value: str) -> tuple[str, ...]:
-    """A ';'-separated cell as a tuple of non-empty, stripped strings."""
-    return tuple(v.strip() for v in value.split(";") if v.strip())
-
-
-def _count(row: dict[str, str], key: str, default: int) -> int:
-    """A non-negative integer cell."""
-    raw = row.get(key) or str(default)
-    if not raw.isdigit():
-        raise RegistryError(f"{key} {raw!r} harus bilangan bulat >= 0")
-    return int(raw)
-
-
-def read_venues(path: Path) -> list[Venue]:
-    """Read the venue registry (``venues.csv``); parents must be registered venues."""
-    result: list[Venue] = []
-    lines: dict[str, int] = {}
-    for line, row in _rows(path, VENUE_FIELDS):
-        try:
-            vid = check_id(row.get("id", ""), "id tempat")
-            if not row.get("name"):
-                raise RegistryError("nama tempat kosong")
-            if vid in lines:
-                raise RegistryError(f"id tempat {vid!r} ganda")
-            capacity = _count(row, "capacity", 1)
-            if capacity < 1:
-                raise RegistryError("capacity minimal 1")
-            venue = Venue(vid, row["name"], row.get("building", ""), _list(row.get("aliases", "")),
-                          capacity, _count(row, "setup_min", 0), _count(row, "teardown_min", 0),
-                          row.get("parent") or None)
-        except RegistryError as e:
-            raise RegistryError(str(e), path, line) from None
-        lines[vid] = line
-        result.append(venue)
-    for venue in result:
-        if venue.parent is not None and venue.parent not in lines:
-            raise RegistryError(f"parent {venue.parent!r} bukan tempat terdaftar", path,
-                                lines[venue.id])
-    return result
-
-
-def write_venues(path: Path, venues: Iterable[Venue]) -> None:
-    """Write the venue registry atomically."""
-    _write_csv(path, VENUE_FIELDS, (
-        (v.id, v.name, v.building, ";".join(v.aliases), str(v.capacity), str(v.setup_min),
-         str(v.teardown_min), v.parent or "") for v in venues))
-
-
-def read_persons(path: Path) -> list[Person]:
-    """Read the key person registry (``persons.csv``)."""
-    result: list[Person] = []
-    seen: set[str] = set()
-    for line, row in _rows(path, PERSON_FIELDS):
-        try:
-            pid = check_id(row.get("id", ""), "id orang")
-            if not row.get("title"):
-                raise RegistryError("jabatan/nama kosong")
-            if pid in seen:
-                raise RegistryError(f"id orang {pid!r} ganda")
-            emails = tuple(e.lower() for e in _list(row.get("emails", "")))
-            if any("@" not in e for e in emails):
-                raise RegistryError("alamat e-mail tidak valid")
-        except RegistryError as e:
-            raise RegistryError(str(e), path, line) from None
-        seen.add(pid)
-        result.append(Person(pid, row["title"], emails, _list(row.get("aliases", ""))))
-    return result
-
-
-def write_persons(path: Path, persons: Iterable[Person]) -> None:
-    """Write the key person registry atomically."""
-    _write_csv(path, PERSON_FIELDS, (
-        (p.id, p.title, ";".join(p.emails), ";".join(p.aliases)) for p in persons))
-
-
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    """Write a CSV file by rename so that a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, users_text(users))

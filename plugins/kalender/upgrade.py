@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,77 @@ def _plugin_paths(dep: Deployment) -> str | None:
     return "config: modul plugin dipindah ke kalender.dav"
 
 
+#: Rows of venues.csv as shipped before 0.3 -> the row shipped since. "Balai Kota
+#: Kediri" and "Balaikota Kediri" named the courtyard, so a PIC who typed the building
+#: booked the courtyard; "GOR Joyobo" was a typo. Only a row still exactly as shipped
+#: is replaced: a row the deployment's admin edited (maybe on purpose) stays as it is.
+SHIPPED_VENUE_FIXES = {
+    "halaman-balai-kota,Halaman Balai Kota Kediri,Balai Kota Kediri,Halaman Balaikota Kediri;"
+    "Balai Kota Kediri;Balaikota Kediri,1,60,30,":
+    "halaman-balai-kota,Halaman Balai Kota Kediri,Balai Kota Kediri,Halaman Balaikota Kediri,"
+    "1,60,30,",
+    "gor-joyoboyo,GOR Joyoboyo,Gelanggang Olahraga Jayabaya,GOR Jayabaya;Gelanggang Olahraga "
+    "Jayabaya;GOR Jayabaya Kota Kediri;GOR Joyobo,1,60,30,":
+    "gor-joyoboyo,GOR Joyoboyo,Gelanggang Olahraga Jayabaya,GOR Jayabaya;Gelanggang Olahraga "
+    "Jayabaya;GOR Jayabaya Kota Kediri,1,60,30,",
+}
+
+
+def _shipped_venues(dep: Deployment) -> str | None:
+    """venues.csv: the building and a typo no longer name a venue (0.3)."""
+    path = dep.venues_csv
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # missing or unreadable: the registry reader says so
+    lines = text.splitlines(keepends=True)
+    changed: list[str] = []
+    for i, line in enumerate(lines):
+        row = line.rstrip("\r\n")
+        if row in SHIPPED_VENUE_FIXES:
+            lines[i] = SHIPPED_VENUE_FIXES[row] + line[len(row):]
+            changed.append(row.split(",", 1)[0])
+    if not changed:
+        return None
+    replace_file(path, "".join(lines))
+    return ("venues.csv: alias yang menyesatkan dihapus dari " + ", ".join(changed)
+            + " ('Balai Kota Kediri' adalah gedungnya, 'GOR Joyobo' salah ketik)")
+
+
+#: The [logging] section as generated before 0.3: Radicale's info lines on.
+_OLD_LOGGING = "[logging]\nlevel = info\nmask_passwords = True\n"
+
+
+def _quiet_logging(dep: Deployment) -> str | None:
+    """config: Radicale's detailed log off by default (0.3), with the template's comment.
+
+    Only the section exactly as generated is replaced; after that the comment is
+    part of it, so a level the admin sets later is kept.
+    """
+    text = dep.config.read_text("utf-8")
+    if _OLD_LOGGING not in text:
+        return None
+    template = resources.files("kalender_config").joinpath("config.template").read_text("utf-8")
+    section = re.search(r"^\[logging\]\n.*?(?=^\[)", template, re.M | re.S)
+    if section is None:  # pragma: no cover - the shipped template has the section
+        return None
+    replace_file(dep.config, text.replace(_OLD_LOGGING, section.group(0).rstrip("\n") + "\n"))
+    return "config: log rinci Radicale dimatikan ([logging] level = warning)"
+
+
+def _visibility_rule(dep: Deployment) -> str | None:
+    """kalender.db: the clash index's private flags follow kalender.visibility (0.3)."""
+    if not dep.database.is_file():
+        return None
+    from kalender.clash.guard import recheck_private  # here: the engine imports deployment
+
+    changed = recheck_private(dep)
+    return f"indeks: {changed} jadwal kini dirahasiakan dalam jawaban bentrok" if changed else None
+
+
 #: Every step, oldest first; each returns a one-line description when it changed something.
-STEPS: list[Callable[[Deployment], str | None]] = [_plugin_paths]
+STEPS: list[Callable[[Deployment], str | None]] = [_plugin_paths, _shipped_venues,
+                                                   _quiet_logging, _visibility_rule]
 
 
 def upgrade(dep: Deployment) -> list[str]:

@@ -1,14 +1,29 @@
-"""``kalender venue ...`` and ``kalender person ...``: the clash registries."""
+"""``kalender venue ...`` and ``kalender person ...``: the clash registries.
+
+An entry is checked before the file is written, including that none of its
+names is already a name of another entry (``kalender.places``). ``list`` and
+``remove`` read a registry even when two entries share a name (a file written
+before that check), so that the admin can see and remove the one too many.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from kalender import registry
+from kalender import places, registry
 from kalender.clash.index import Index
 from kalender.clash.rules import Person, Venue
 from kalender.deployment import Deployment
 from kalender.errors import CliError
+
+
+def _texts(values: list[str] | None) -> tuple[str, ...]:
+    """Repeated --alias values, whitespace tidied, empty and repeated ones dropped."""
+    texts = tuple(dict.fromkeys(t for t in (" ".join(v.split()) for v in values or ()) if t))
+    for text in texts:
+        if ";" in text:  # the registry separates aliases by ';'
+            raise CliError(f"sebutan {text!r} memuat ';': ulangi --alias untuk tiap sebutan")
+    return texts
 
 
 def cmd_venue_add(args: argparse.Namespace) -> int:
@@ -19,12 +34,15 @@ def cmd_venue_add(args: argparse.Namespace) -> int:
     if any(v.id == args.id for v in venues):
         raise CliError(f"tempat {args.id!r} sudah terdaftar")
     if args.parent and not any(v.id == args.parent for v in venues):
-        raise CliError(f"parent {args.parent!r} bukan tempat terdaftar")
+        raise CliError(f"--parent {args.parent!r} bukan tempat terdaftar")
     if args.capacity < 1 or args.setup < 0 or args.teardown < 0:
         raise CliError("kapasitas minimal 1, jeda persiapan/pembongkaran tidak boleh negatif")
-    venue = Venue(args.id, args.name, args.building or "", tuple(args.alias or ()),
+    name = " ".join(args.name.split())
+    if not name:
+        raise CliError("nama tempat tidak boleh kosong")
+    venue = Venue(args.id, name, " ".join((args.building or "").split()), _texts(args.alias),
                   args.capacity, args.setup, args.teardown, args.parent)
-    registry.write_venues(dep.venues_csv, [*venues, venue])
+    places.write_venues(dep.venues_csv, [*venues, venue])
     print(f"Tempat {venue.id} ({venue.name}) ditambahkan. Kegiatan yang sudah tersimpan di "
           "tempat ini ikut diperiksa setelah 'kalender reindex'.")
     return 0
@@ -32,7 +50,7 @@ def cmd_venue_add(args: argparse.Namespace) -> int:
 
 def cmd_venue_list(args: argparse.Namespace) -> int:
     """List the venue registry."""
-    for v in Deployment.locate(args.dir).venues():
+    for v in Deployment.locate(args.dir).venues(check_names=False):
         extra = f" kapasitas {v.capacity}" if v.capacity != 1 else ""
         if v.setup_min or v.teardown_min:
             extra += f" jeda {v.setup_min}/{v.teardown_min} menit"
@@ -45,13 +63,14 @@ def cmd_venue_list(args: argparse.Namespace) -> int:
 def cmd_venue_remove(args: argparse.Namespace) -> int:
     """Remove a venue (events there are no longer checked)."""
     dep = Deployment.locate(args.dir)
-    venues = dep.venues()
+    venues = dep.venues(check_names=False)
     if not any(v.id == args.id for v in venues):
         raise CliError(f"tempat {args.id!r} tidak terdaftar")
     children = [v.id for v in venues if v.parent == args.id]
     if children:
         raise CliError(f"tempat {args.id!r} masih menjadi induk dari: {', '.join(children)}")
-    registry.write_venues(dep.venues_csv, [v for v in venues if v.id != args.id])
+    places.write_venues(dep.venues_csv, [v for v in venues if v.id != args.id],
+                        check_names=False)
     print(f"Tempat {args.id} dihapus. Jalankan 'kalender reindex' agar indeks ikut diperbarui.")
     return 0
 
@@ -74,11 +93,15 @@ def cmd_person_add(args: argparse.Namespace) -> int:
     registry.check_id(args.id, "id orang")
     if any(p.id == args.id for p in persons):
         raise CliError(f"orang {args.id!r} sudah terdaftar")
-    emails = tuple(e.lower() for e in args.email or ())
-    if any("@" not in e for e in emails):
-        raise CliError("alamat e-mail tidak valid")
-    person = Person(args.id, args.title, emails, tuple(args.alias or ()))
-    registry.write_persons(dep.persons_csv, [*persons, person])
+    emails = tuple(dict.fromkeys(e.strip().lower() for e in args.email or () if e.strip()))
+    bad = [e for e in emails if "@" not in e or ";" in e or " " in e]
+    if bad:
+        raise CliError(f"alamat e-mail {bad[0]!r} tidak valid")
+    title = " ".join(args.title.split())
+    if not title:
+        raise CliError("jabatan/nama tidak boleh kosong")
+    person = Person(args.id, title, emails, _texts(args.alias))
+    places.write_persons(dep.persons_csv, [*persons, person])
     print(f"Orang {person.id} ({person.title}) ditambahkan. Kegiatan yang sudah tersimpan "
           "dengan orang ini ikut diperiksa setelah 'kalender reindex'.")
     return 0
@@ -86,7 +109,7 @@ def cmd_person_add(args: argparse.Namespace) -> int:
 
 def cmd_person_list(args: argparse.Namespace) -> int:
     """List the key person registry."""
-    for p in Deployment.locate(args.dir).persons():
+    for p in Deployment.locate(args.dir).persons(check_names=False):
         print(f"{p.id:<20} {p.title}" + (f"  <{', '.join(p.emails)}>" if p.emails else ""))
     return 0
 
@@ -94,9 +117,10 @@ def cmd_person_list(args: argparse.Namespace) -> int:
 def cmd_person_remove(args: argparse.Namespace) -> int:
     """Remove a key person."""
     dep = Deployment.locate(args.dir)
-    persons = dep.persons()
+    persons = dep.persons(check_names=False)
     if not any(p.id == args.id for p in persons):
         raise CliError(f"orang {args.id!r} tidak terdaftar")
-    registry.write_persons(dep.persons_csv, [p for p in persons if p.id != args.id])
+    places.write_persons(dep.persons_csv, [p for p in persons if p.id != args.id],
+                         check_names=False)
     print(f"Orang {args.id} dihapus. Jalankan 'kalender reindex' agar indeks ikut diperbarui.")
     return 0

@@ -95,7 +95,7 @@ def _rebuild(guard: Guard, cols: list[multifilesystem.Collection], total: int,
         for href, text in stored_items(col):
             uid = uid_of(text) or href
             try:
-                planned = guard.plan(col.path, href, text, uid)
+                planned = guard.plan(col.path, href, text, uid, storing=False)
             except ValueError as e:
                 unreadable.append(f"/{col.path}/{href}: {e}")
                 planned = Planned(col.path.strip("/"), href, uid, text)

@@ -8,8 +8,6 @@ as the server, so it is safe while ``kalender serve`` runs.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from radicale import item as radicale_item
 from radicale import storage as radicale_storage
 
 from kalender.deployment import Deployment
+from kalender.filechange import write_atomic
 from kalender.registry import Opd, RegistryError
 from kalender.roles import LEADERS_AGENDA, PUBLIC_AGENDA
 
@@ -54,21 +53,27 @@ def calendar_props(name: str, color: str, description: str = "") -> dict[str, st
     return props
 
 
-def ensure_calendar(store: radicale_storage.BaseStorage, href: str, props: dict[str, str]) -> None:
-    """Create the calendar at ``href`` unless it exists (then update its properties)."""
+def ensure_calendar(store: radicale_storage.BaseStorage, href: str, props: dict[str, str]
+                    ) -> bool:
+    """Create the calendar at ``href`` unless it exists (then update its properties).
+
+    True when it was created (so that a change that fails later can delete it).
+    """
     existing = next(iter(store.discover(href)), None)
     if existing is None:
         store.create_collection(href, props=props)
-    elif isinstance(existing, radicale_storage.BaseCollection):
+        return True
+    if isinstance(existing, radicale_storage.BaseCollection):
         meta = dict(existing.get_meta())
         if any(meta.get(k) != v for k, v in props.items()):
             meta.update(props)
             existing.set_meta(meta)
+    return False
 
 
-def ensure_opd_calendar(store: radicale_storage.BaseStorage, opd: Opd) -> None:
-    """The calendar of one OPD: display name = official name, its colour."""
-    ensure_calendar(store, opd.href, calendar_props(
+def ensure_opd_calendar(store: radicale_storage.BaseStorage, opd: Opd) -> bool:
+    """The calendar of one OPD: display name = official name, its colour (True: created)."""
+    return ensure_calendar(store, opd.href, calendar_props(
         opd.name, opd.color, f"Kegiatan {opd.name}" + (" (diarsipkan)" if opd.archived else "")))
 
 
@@ -94,10 +99,15 @@ def server_url(dep: Deployment) -> str:
     return f"http://{name}:{port}"
 
 
-def ensure_principal(store: radicale_storage.BaseStorage, login: str) -> None:
-    """The user's home collection (Radicale only creates it for users who may write it)."""
+def ensure_principal(store: radicale_storage.BaseStorage, login: str) -> bool:
+    """The user's home collection (Radicale only creates it for users who may write it).
+
+    True when it was created.
+    """
     if next(iter(store.discover(f"/{login}/")), None) is None:
         store.create_collection(f"/{login}/")
+        return True
+    return False
 
 
 def count_items(store: radicale_storage.BaseStorage, href: str) -> int:
@@ -148,10 +158,15 @@ def drop_passwords(path: Path, logins: set[str]) -> None:
     write_htpasswd(path, {k: v for k, v in entries.items() if k not in logins})
 
 
+def htpasswd_text(entries: dict[str, str]) -> str:
+    """The text of an htpasswd file with ``entries`` (login -> hash)."""
+    return "".join(f"{login}:{digest}\n" for login, digest in entries.items())
+
+
+#: The htpasswd file holds password hashes: readable by its owner only.
+HTPASSWD_MODE = 0o600
+
+
 def write_htpasswd(path: Path, entries: dict[str, str]) -> None:
     """Write the htpasswd file atomically, readable by its owner only."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".htpasswd.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.writelines(f"{login}:{digest}\n" for login, digest in entries.items())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomic(path, htpasswd_text(entries), HTPASSWD_MODE)
