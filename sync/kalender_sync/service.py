@@ -15,6 +15,7 @@ import fcntl
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,19 @@ class Report:
         out.append(f"{len(self.actions)} perubahan, {len(self.skipped)} dilewati, "
                    f"{len(self.failed)} gagal, {self.seconds:.2f} detik")
         return out
+
+    def summary(self) -> str:
+        """One log line: copies written and deleted per kind of output, failures."""
+        failed = {f.rsplit(": HTTP ", 1)[0] for f in self.failed}
+        done = [a for a in self.actions if f"/{a.calendar}/{a.href}" not in failed]
+        written = Counter(a.calendar.split("/")[0] for a in done if a.key is not None)
+        deleted = sum(1 for a in done if a.key is None)
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(written.items()))
+        line = f"{sum(written.values())} salinan ditulis" + (f" ({kinds})" if kinds else "")
+        line += f", {deleted} dihapus, {len(self.failed)} gagal"
+        if self.skipped:
+            line += f", {len(self.skipped)} sumber tidak terbaca"
+        return f"{line}, {self.seconds:.2f} detik"
 
 
 class SyncService:
@@ -145,7 +159,8 @@ class SyncService:
                 ok = r.status_code in (200, 201, 204)
             if not ok:  # stays journalled: retried at the start of the next pass
                 report.failed.append(f"/{action.calendar}/{action.href}: HTTP {r.status_code}")
-                logger.warning("sync: %s %s -> %s", action.calendar, action.href, r.status_code)
+                logger.warning("sync: gagal menulis /%s/%s: HTTP %s (diulang pada putaran "
+                               "berikutnya)", action.calendar, action.href, r.status_code)
                 continue
             self.state.done(action)
             touched.add(action.calendar)
@@ -171,9 +186,9 @@ class SyncService:
             try:
                 report = self.run_once(only=only)
                 if report.actions or report.failed:
-                    logger.info("sync: %s", report.lines()[-1])
+                    logger.info("sync: %s", report.summary())  # an idle pass says nothing
             except Exception:  # the server keeps answering without the sync
-                logger.exception("sync: pass failed; retrying")
+                logger.exception("sync: putaran gagal; diulang sebentar lagi")
                 changes.note(set(only or ()))  # not lost: retried with the next pass
                 stop.wait(5)
             woken = changes.event.wait(poll_seconds)
