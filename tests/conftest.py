@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
-import waitress
 
 from kalender.admin import cli, cmd_accounts
 from kalender.admin.serve import make_app
+from kalender.dav import gate
 from kalender.deployment import Deployment
 from kalender.registry import User
 
@@ -116,7 +116,7 @@ class ServeProcess:
 
 def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
     """Serve ``dep`` with waitress in a thread until the generator is closed."""
-    server = waitress.create_server(make_app(dep), host="127.0.0.1", port=0, threads=8)
+    server = gate.create_server(make_app(dep), host="127.0.0.1", port=0, threads=8)
 
     def run() -> None:
         # the loop sees its sockets closed by server.close() at teardown

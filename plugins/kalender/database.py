@@ -75,12 +75,55 @@ CREATE TABLE IF NOT EXISTS refusals (
     UNIQUE (actor, path, uid, reason)
 );
 CREATE INDEX IF NOT EXISTS refusals_ts ON refusals (last_ts);
+-- The notice board (kalender.notify.board): the Bentrok calendar entries that
+-- should exist, one per (OPD, UID); the notifier makes the calendars match.
+CREATE TABLE IF NOT EXISTS notices (
+    opd      TEXT NOT NULL,
+    uid      TEXT NOT NULL,
+    kind     TEXT NOT NULL,             -- ditolak | periksa-lokasi
+    opd_name TEXT NOT NULL,
+    title    TEXT NOT NULL,
+    start    INTEGER,                   -- the event's (first clashing) occurrence, epoch
+    "end"    INTEGER,
+    location TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    message  TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    at       INTEGER NOT NULL,          -- when it was tried or stored
+    state    TEXT NOT NULL,             -- write | shown | remove
+    version  INTEGER NOT NULL,
+    PRIMARY KEY (opd, uid)
+);
+-- The mail queue (kalender.notify.outbox).
+CREATE TABLE IF NOT EXISTS outbox (
+    id       INTEGER PRIMARY KEY,
+    key      TEXT NOT NULL,             -- one message per key and address per 24 hours
+    address  TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    body     TEXT NOT NULL,             -- plain text; the HTML part is made when sending
+    created  INTEGER NOT NULL,          -- epoch
+    attempts INTEGER NOT NULL,
+    next_try INTEGER NOT NULL,
+    sent     INTEGER,
+    error    TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent, next_try);
+CREATE INDEX IF NOT EXISTS outbox_key ON outbox (key, address, created);
 -- Writes in flight: a row is committed before the file is written and removed
 -- with the index update, so a crash in between is repaired from storage.
 CREATE TABLE IF NOT EXISTS pending (
     collection TEXT NOT NULL,
     href       TEXT NOT NULL,
     PRIMARY KEY (collection, href)
+);
+-- Calendar properties one user set for themselves (kalender.dav.props): name,
+-- description, colour, order, default alarms; others keep the shared values.
+CREATE TABLE IF NOT EXISTS user_props (
+    login      TEXT NOT NULL,
+    collection TEXT NOT NULL,           -- e.g. opd/dinkes, or the user's home
+    name       TEXT NOT NULL,           -- Radicale's short name, e.g. ICAL:calendar-color
+    value      TEXT,                    -- NULL: removed for this user
+    PRIMARY KEY (login, collection, name)
 );
 """
 

@@ -20,23 +20,26 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager as ContextManager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, overload
 
 from radicale import config, pathutils, types
 from radicale import item as radicale_item
 from radicale.storage import multifilesystem
 
+from kalender.clash.extract import Limits
 from kalender.clash.guard import WHOLE, Change, Guard
 from kalender.clash.index import uid_of
 from kalender.dav.changes import CHANGES
+from kalender.dav.props import COSMETIC, Overlay, overlaid
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import ForbiddenChangeError, KalenderError
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
 
 _request = threading.local()
-#: Calendar properties a non-admin may change (Apple's colour, used by every client).
-USER_PROPERTIES = frozenset({"ICAL:calendar-color"})
+#: Calendar properties every user may set for themselves (kept per user by
+#: kalender.dav.props, never in the shared .Radicale.props).
+USER_PROPERTIES = COSMETIC
 
 
 def current_actor() -> str:
@@ -104,11 +107,34 @@ class Collection(multifilesystem.Collection):
             remove=[(self.path, href)],
             entries=[("delete", _path(self.path), href, before, None, None)]), current_actor())
 
+    @overload
+    def get_meta(self, key: None = None) -> Mapping[str, str]: ...
+
+    @overload
+    def get_meta(self, key: str) -> str | None: ...
+
+    def get_meta(self, key: str | None = None) -> Mapping[str, str] | str | None:
+        """The shared properties; inside ``Storage.viewing`` with the viewer's own values."""
+        view = getattr(_request, "view", None)
+        own = view.get(self.path) if view else None
+        if not own or (key is not None and key not in own):
+            return super().get_meta(key)
+        merged = overlaid(super().get_meta(), own)
+        return merged if key is None else merged.get(key)
+
     def set_meta(self, props: Mapping[str, str]) -> None:
         """PROPPATCH (also called on the temporary copy inside create_collection)."""
         real = self._storage.is_real_collection(self)
         before = dict(self.get_meta()) if real else None
         if before is not None:
+            kept: frozenset[str] = getattr(_request, "kept", frozenset())
+            if kept:
+                # An admin's personal properties go to their overlay (Storage.keeping).
+                shared = {k: v for k, v in props.items() if k not in kept}
+                shared.update({k: before[k] for k in kept if k in before})
+                if shared == before:
+                    return
+                props = shared
             with self._storage.refusals():
                 self._storage.guard_props(before, props)
         super().set_meta(props)
@@ -136,13 +162,18 @@ class Storage(multifilesystem.Storage):
             root = Path(configuration.get("storage", "filesystem_folder")).parent
         self.deployment = Deployment(root)
         self.registry = CachedRegistry(self.deployment)
-        self.guard = Guard(self.deployment, self.registry,
-                           horizon_days=_int_option(configuration, "kalender_horizon_days", 730),
-                           max_occurrences=_int_option(configuration,
-                                                       "kalender_max_occurrences", 5000))
+        self.guard = Guard(self.deployment, self.registry, limits=Limits(
+            horizon_days=_int_option(configuration, "kalender_horizon_days", 730),
+            max_occurrences=_int_option(configuration, "kalender_max_occurrences", 5000),
+            max_exdates=_int_option(configuration, "kalender_max_exdates", 2000),
+            max_rdates=_int_option(configuration, "kalender_max_rdates", 2000),
+            max_overrides=_int_option(configuration, "kalender_max_overrides", 1000),
+            # what Radicale refuses with a bare 400 is refused first, with a sentence
+            radicale_limit=int(configuration.get("server", "max_vevent_rrule_occurrence"))))
         self.guard.on_change = CHANGES.note
         self.guard.read_item = self.read_item
         self.guard.list_hrefs = self.list_hrefs
+        self.overlay = Overlay(self.deployment.database)
 
     # -- who is writing --------------------------------------------------
     @contextlib.contextmanager
@@ -167,6 +198,26 @@ class Storage(multifilesystem.Storage):
             yield
         except KalenderError as e:
             refuse(e)
+
+    # -- per-user properties (kalender.dav.props) ----------------------------
+    @contextlib.contextmanager
+    def viewing(self, login: str) -> Iterator[None]:
+        """Within: collections show ``login``'s own property values (their PROPFIND)."""
+        _request.view = self.overlay.view(login) if login else None
+        try:
+            yield
+        finally:
+            _request.view = None
+
+    @staticmethod
+    @contextlib.contextmanager
+    def keeping(names: frozenset[str]) -> Iterator[None]:
+        """Within: ``set_meta`` leaves the shared values of ``names`` unchanged."""
+        _request.kept = names
+        try:
+            yield
+        finally:
+            _request.kept = frozenset()
 
     # -- discovery ---------------------------------------------------------
     def discover(self, path: str, depth: str = "0",
@@ -203,14 +254,18 @@ class Storage(multifilesystem.Storage):
 
     # -- write paths -------------------------------------------------------
     def guard_props(self, before: Mapping[str, str], after: Mapping[str, str]) -> None:
-        """A non-admin may change only the colour of a calendar (PROPPATCH)."""
+        """Only an admin changes a calendar's shared properties.
+
+        Everyone else's PROPPATCH is kept per user by kalender.dav.app and
+        kalender.dav.props before it gets here; this refuses what slips past
+        (e.g. under ``python -m radicale``, without Kalender OPD's application).
+        """
         if self.guard.is_admin(current_actor()):
             return
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-        if changed - USER_PROPERTIES:
+        if any(before.get(k) != after.get(k) for k in set(before) | set(after)):
             raise ForbiddenChangeError(
-                "Hanya admin yang boleh mengubah properti kalender; "
-                "PIC hanya dapat mengganti warnanya.")
+                "Properti bersama kalender hanya dapat diubah admin; nama, deskripsi, warna, "
+                "urutan dan alarm bawaan dapat Anda ubah untuk tampilan Anda sendiri.")
 
     def create_collection(self, href: str,
                           items: Iterable[radicale_item.Item] | None = None,
