@@ -3,7 +3,7 @@
 Every exception carries the HTTP status and reason phrase it becomes and a
 sentence in Bahasa Indonesia for the person who made the request. The storage
 plugin and the parsers raise them; ``kalender.dav.app`` turns them into HTTP
-responses in one place (``kalender.dav.app.error_response``).
+responses in one place (``kalender.dav.base.error_response``).
 """
 
 from __future__ import annotations
