@@ -334,6 +334,11 @@ def test_item_over_the_resource_size_is_refused_before_parsing(small: LiveServer
     event = uid()
     big = event_ics(event, extra=folded("DESCRIPTION", 150_000))
     r = put(small.url, f"/opd/dinkes/{event}.ics", big)
+    assert r.status_code == 413  # by its Content-Length, before a byte of it is read
+    condition, message = dav_error(r)
+    assert condition == "max-resource-size" and "100.000 byte" in message
+    # an event file under an unusual name is sized while it is read, and named
+    r = put(small.url, f"/opd/dinkes/{event}", big)
     assert r.status_code == 413
     condition, message = dav_error(r)
     assert condition == "max-resource-size" and event in message and "100.000 byte" in message

@@ -34,6 +34,7 @@ from kalender.errors import (
     BadRequestError,
     BadXmlError,
     HeadersTooLargeError,
+    ItemTooLargeError,
     KalenderError,
     TooLargeError,
     grouped,
@@ -95,8 +96,13 @@ def admit(environ: types.WSGIEnviron, bounds: Limits, reencode_path: bool) -> No
     if not known:
         raise BadRequestError(f"Charset \"{charset[:40]}\" pada Content-Type tidak dikenal; "
                               "gunakan UTF-8.")
-    if (content_length(environ) or 0) > bounds.max_body:
+    declared = content_length(environ) or 0
+    if declared > bounds.max_body:
         raise TooLargeError(bounds.max_body)
+    if (declared > bounds.calendar.max_item and environ.get("REQUEST_METHOD", "") == "PUT"
+            and environ.get("PATH_INFO", "").lower().endswith(".ics")):
+        # one event's file can be no larger than one event: refused before a byte is read
+        raise ItemTooLargeError(bounds.calendar.max_item, "")
 
 
 def utf8_path(path: str) -> str:
