@@ -68,6 +68,11 @@ class Opd:
         """Collection path of the OPD's calendar, e.g. ``/opd/dinkes/``."""
         return f"/opd/{self.id}/"
 
+    @property
+    def label(self) -> str:
+        """The short name people use ("Dinkes"), else the official name."""
+        return self.short or self.name
+
 
 @dataclass(frozen=True)
 class User:
