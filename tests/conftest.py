@@ -17,9 +17,10 @@ import pytest
 import requests
 
 from kalender.admin import cli, cmd_accounts
-from kalender.admin.serve import make_app
+from kalender.admin.serve import make_app, start_notifier
 from kalender.dav import gate
 from kalender.deployment import Deployment
+from kalender.notify.channel import POSTED
 from kalender.registry import User
 
 PASSWORD = "rahasia-kediri-1"
@@ -116,7 +117,10 @@ class ServeProcess:
 
 def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
     """Serve ``dep`` with waitress in a thread until the generator is closed."""
-    server = gate.create_server(make_app(dep), host="127.0.0.1", port=0, threads=8)
+    app = make_app(dep)
+    server = gate.create_server(app, host="127.0.0.1", port=0, threads=8)
+    stop = threading.Event()
+    notifier = start_notifier(app, stop)  # Bentrok calendars and mail, as under serve
 
     def run() -> None:
         # the loop sees its sockets closed by server.close() at teardown
@@ -128,8 +132,12 @@ def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
     try:
         yield LiveServer(dep, f"http://127.0.0.1:{server.effective_port}")
     finally:
+        stop.set()
+        POSTED.set()  # the notifier sees the stop now, not at its next pass
         server.close()
         thread.join(timeout=5)
+        if notifier is not None:
+            notifier.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

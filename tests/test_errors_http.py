@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from kalender import audit
-from kalender.dav.refused import event_identity
+from kalender.clash.fields import event_identity
 from tests.conftest import PASSWORD, LiveServer, event_ics, make_deployment, serve_in_thread
 
 NS = "urn:x-kalender-opd:"

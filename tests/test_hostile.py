@@ -90,11 +90,15 @@ def servers(dep: Deployment) -> Iterator[Servers]:
 
 
 def snapshot(dep: Deployment) -> tuple[dict[str, str], list[tuple[object, ...]]]:
-    """Stored files (path -> sha256, Radicale's caches left out) and the index rows."""
+    """Stored files (path -> sha256, Radicale's caches left out) and the index rows.
+
+    The Bentrok calendars are left out: telling the PIC of a refusal there is
+    the server's answer to it (issue 8), not data the hostile request wrote.
+    """
     files = {}
     for path in sorted(dep.collections.rglob("*")):
         rel = path.relative_to(dep.collections)
-        if path.is_file() and rel.name != ".Radicale.lock" and \
+        if path.is_file() and rel.name != ".Radicale.lock" and "bentrok" not in rel.parts and \
                 not any(p.startswith(CACHE_PARTS) for p in rel.parts):
             files[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
     db = sqlite3.connect(f"file:{dep.database}?mode=ro", uri=True, timeout=TIMEOUT)
@@ -104,6 +108,7 @@ def snapshot(dep: Deployment) -> tuple[dict[str, str], list[tuple[object, ...]]]
                           "GROUP BY collection, href UNION ALL "
                           "SELECT 'pending', collection, href, '' FROM pending "
                           "ORDER BY 1, 2, 3").fetchall()
+        rows = [r for r in rows if not str(r[1]).startswith("bentrok/")]
     finally:
         db.close()
     return files, rows

@@ -27,9 +27,10 @@ def discovered(live: LiveServer, login: str) -> list[str]:
 
 
 def test_discovery_pic(live: LiveServer) -> None:
-    """A PIC discovers their OPD calendars and the public agenda, nothing else."""
-    assert discovered(live, "pic-xz") == ["/opd/dinkes/", "/opd/diskominfo/", "/publik/agenda/"]
-    assert discovered(live, "pic-y") == ["/opd/dinsos/", "/publik/agenda/"]
+    """A PIC discovers their OPD calendars, the public agenda and their Bentrok calendars."""
+    assert discovered(live, "pic-xz") == ["/bentrok/dinkes/", "/bentrok/diskominfo/",
+                                          "/opd/dinkes/", "/opd/diskominfo/", "/publik/agenda/"]
+    assert discovered(live, "pic-y") == ["/bentrok/dinsos/", "/opd/dinsos/", "/publik/agenda/"]
 
 
 def test_discovery_pimpinan(live: LiveServer) -> None:

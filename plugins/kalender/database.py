@@ -56,6 +56,15 @@ CREATE TABLE IF NOT EXISTS slots (
 );
 CREATE INDEX IF NOT EXISTS slots_resource ON slots (kind, resource, start);
 CREATE INDEX IF NOT EXISTS slots_item ON slots (collection, href);
+-- Names given to key persons in labelled DESCRIPTION lines ("Narasumber: ...")
+-- that matched no registered person (kalender person unknown). A table of its
+-- own, so a database from before it needs no ALTER: its items show after a reindex.
+CREATE TABLE IF NOT EXISTS unknown_persons (
+    collection TEXT NOT NULL,
+    href       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    PRIMARY KEY (collection, href, name)
+);
 -- Longest booking ever indexed (seconds): bounds the index range scans.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 -- Refused writes (kalender.audit.record_refusal): one row per (actor, path, uid,

@@ -216,6 +216,11 @@ class CachedRegistry:
         self._refresh()
         return self._users.get(login)
 
+    def users(self) -> list[User]:
+        """Current accounts."""
+        self._refresh()
+        return list(self._users.values())
+
     def venues(self) -> dict[str, Venue]:
         """Current venues by id."""
         self._refresh()

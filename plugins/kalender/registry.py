@@ -33,9 +33,19 @@ LOGIN_RE = re.compile(r"^(?!.*\.\.)[a-z0-9][a-z0-9._@-]{0,63}(?<!\.)$")
 #: accounts made then keep working; new ones must follow LOGIN_RE.
 LEGACY_LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+#: An account's e-mail address (README, "Akun"): a deliberately simple pattern, not
+#: all of RFC 5322: a local part of letters, digits and ``. _ % + -`` (no leading,
+#: trailing or doubled dot), '@', and a domain of at least two labels (letters,
+#: digits, inner '-'), at most 254 characters. Every address a PIC really has fits;
+#: what does not (spaces, commas, quotes, a missing domain) is a typo.
+EMAIL_RE = re.compile(r"^(?=.{3,254}$)[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
+                      r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                      r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 OPD_FIELDS = ("id", "name", "short", "kind", "color", "archived")
-USER_FIELDS = ("login", "role", "opd")
+#: ``email`` came with the e-mail notices: a file without the column reads as
+#: accounts without an address, and the next write adds it (no upgrade step needed).
+USER_FIELDS = ("login", "role", "opd", "email")
 
 T = TypeVar("T")
 
@@ -76,11 +86,12 @@ class Opd:
 
 @dataclass(frozen=True)
 class User:
-    """An account: its login, role and (for a PIC) the OPD it serves."""
+    """An account: its login, role, (for a PIC) the OPD it serves and its e-mail address."""
 
     login: str
     role: str
     opds: tuple[str, ...] = field(default=())
+    email: str = ""  # where refusals are mailed (PICs); "" when none
 
 
 def check_id(value: str, what: str = "id") -> str:
@@ -95,6 +106,14 @@ def check_color(value: str) -> str:
     """Return ``value`` if it is a colour ``#rrggbb``, else raise RegistryError."""
     if not COLOR_RE.match(value):
         raise RegistryError(f"warna {value!r} bukan kode #rrggbb (contoh: #1f6feb)")
+    return value
+
+
+def check_email(value: str) -> str:
+    """Return ``value`` if it is an e-mail address (EMAIL_RE), else raise RegistryError."""
+    if not EMAIL_RE.match(value):
+        raise RegistryError(f"alamat e-mail {value!r} tidak valid: tulis seperti "
+                            "nama@kedirikota.go.id (tanpa spasi, koma atau tanda kutip)")
     return value
 
 
@@ -223,10 +242,13 @@ def parse_users(f: TextIO, source: Path | None = None,
                     raise RegistryError(f"OPD {o!r} tidak terdaftar")
             if login in seen:
                 raise RegistryError(f"login {login!r} ganda")
+            email = row.get("email", "")  # no column in a users.csv from before e-mail
+            if email:
+                check_email(email)
         except RegistryError as e:
             raise RegistryError(e.message, source, line) from None
         seen.add(login)
-        result.append(User(login, role, opds))
+        result.append(User(login, role, opds, email))
     return result
 
 
@@ -239,10 +261,12 @@ def read_users(path: Path, opd_ids: Iterable[str] | None = None) -> list[User]:
 def users_text(users: Iterable[User], opd_ids: Iterable[str] | None = None) -> str:
     """The checked text of an account registry."""
     ids = list(opd_ids) if opd_ids is not None else None
-    return checked(csv_text(USER_FIELDS, ((u.login, u.role, ";".join(u.opds)) for u in users)),
+    return checked(csv_text(USER_FIELDS, (
+        (u.login, u.role, ";".join(u.opds), u.email) for u in users)),
                    lambda f, source: parse_users(f, source, ids))
 
 
-def write_users(path: Path, users: Iterable[User]) -> None:
-    """Write the account registry atomically."""
-    write_atomic(path, users_text(users))
+def write_users(path: Path, users: Iterable[User], opd_ids: Iterable[str] | None = None
+                ) -> None:
+    """Write the account registry atomically (PIC OPD ids checked if given)."""
+    write_atomic(path, users_text(users, opd_ids))

@@ -2,15 +2,18 @@
 
 The rights matrix (README, "Peran dan hak akses"):
 
-=========  ============  ==========  ==============  ================  ========  ========
-role       own OPD       other OPD   /publik/agenda  /pimpinan/agenda  /ruang/*  /orang/*
-=========  ============  ==========  ==============  ================  ========  ========
-pic        read + write  none        read            none              read      none
-pimpinan   read          read        read            read              read      read
-admin      everything    everything  everything      everything        all       all
-sync       read          read        read + write    read + write      r + w     r + w
-anonymous  none          none        GET only        none              none      none
-=========  ============  ==========  ==============  ================  ========  ========
+=========  ============  ==========  ==============  ================  ========  ========  ========
+role       own OPD       other OPD   /publik/agenda  /pimpinan/agenda  /ruang/*  /orang/*  /bentrok/
+=========  ============  ==========  ==============  ================  ========  ========  ========
+pic        read + write  none        read            none              read      none      own: r
+pimpinan   read          read        read            read              read      read      r
+admin      everything    everything  everything      everything        all       all       r
+sync       read          read        read + write    read + write      r + w     r + w     none
+anonymous  none          none        GET only        none              none      none      none
+=========  ============  ==========  ==============  ================  ========  ========  ========
+
+The Bentrok calendars are written by the server itself (``kalender.notify``),
+through the storage and not over HTTP, so no login may write them.
 
 Calendar collections themselves (delete, overwrite, properties) are admin-only
 through ``permit_delete_collection = False`` / ``permit_overwrite_collection =
@@ -50,6 +53,11 @@ def role_sections(users: Sequence[User], opds: Sequence[Opd]) -> str:
         by_role.setdefault(u.role, []).append(u.login)
     active = {o.id for o in opds if not o.archived}
     out: list[str] = []
+    readers = by_role.get("admin", []) + by_role.get("pimpinan", [])
+    if readers:
+        # Only the server writes the Bentrok calendars (kalender.notify.worker, not HTTP):
+        # leaders and admins read them; this comes before the admin's catch-all.
+        out.append(_section("bentrok-read", readers, "bentrok/[^/]+", "r"))
     if by_role.get("admin"):
         # R/W: collections and principals, D/O: delete and overwrite calendars.
         out.append(_section("admin", by_role["admin"], ".*", "RrWwDO"))
@@ -64,6 +72,8 @@ def role_sections(users: Sequence[User], opds: Sequence[Opd]) -> str:
         if own:
             out.append(_section(f"pic-{u.login}", [u.login],
                                 "opd/" + _alternation(own), "rw"))
+            out.append(_section(f"pic-{u.login}-bentrok", [u.login],
+                                "bentrok/" + _alternation(own), "r"))
     if by_role.get("pimpinan"):
         out.append(_section("pimpinan", by_role["pimpinan"],
                             "opd/[^/]+|(publik|pimpinan)/agenda|(ruang|orang)/[^/]+", "r"))
@@ -76,6 +86,16 @@ def rights_text(users: Sequence[User], opds: Sequence[Opd]) -> str:
     return template.replace(SECTION_MARKER, role_sections(users, opds).rstrip("\n"))
 
 
+def bentrok_href(opd_id: str) -> str:
+    """Collection path of an OPD's Bentrok calendar, e.g. ``/bentrok/dinkes/``."""
+    return f"/bentrok/{opd_id}/"
+
+
+def bentrok_calendar(opd_href: str) -> str:
+    """The Bentrok calendar of an OPD calendar: ``/opd/dinkes/`` -> ``/bentrok/dinkes/``."""
+    return bentrok_href(opd_href.strip("/").split("/", 1)[1])
+
+
 def visible_calendars(user: User | None, opds: Sequence[Opd]) -> list[str]:
     """Collection paths listed in ``user``'s home for discovery (RFC 6764, RFC 4791 §6.2.1)."""
     if user is None:
@@ -83,7 +103,8 @@ def visible_calendars(user: User | None, opds: Sequence[Opd]) -> list[str]:
     active = [o.href for o in opds if not o.archived]
     if user.role == "pic":
         mine = {f"/opd/{o}/" for o in user.opds}
-        return [h for h in active if h in mine] + [PUBLIC_AGENDA]
+        own = [h for h in active if h in mine]
+        return own + [PUBLIC_AGENDA] + [bentrok_calendar(h) for h in own]
     if user.role == "pimpinan":
         return [LEADERS_AGENDA, *active]
     if user.role == "admin":

@@ -11,6 +11,7 @@ readable for the running server: an account's rights go before the account
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import sys
 
@@ -54,7 +55,7 @@ def cmd_opd_add(args: argparse.Namespace) -> int:
             change.commit()
         except BaseException:
             if created:
-                provision.delete_collection(store, opd.href)
+                provision.delete_opd_calendars(store, opd)
             raise
     print(f"OPD {opd.id} ditambahkan: kalender {opd.href}")
     return 0
@@ -90,7 +91,7 @@ def cmd_opd_remove(args: argparse.Namespace) -> int:
                        "tersimpan, hanya baca bagi pimpinan dan admin)")
         else:
             # a PIC of this OPD only has no role left: their account goes too
-            remaining = [User(u.login, u.role, tuple(o for o in u.opds if o != opd.id))
+            remaining = [dataclasses.replace(u, opds=tuple(o for o in u.opds if o != opd.id))
                          for u in users if opd.id not in u.opds or len(u.opds) > 1]
             gone = {u.login for u in users} - {u.login for u in remaining}
             new = [o for o in opds if o.id != opd.id]
@@ -103,7 +104,7 @@ def cmd_opd_remove(args: argparse.Namespace) -> int:
                           provision.HTPASSWD_MODE)
                       .put(dep.opd_csv, registry.opds_text(new)))
             change.commit()
-            provision.delete_collection(store, opd.href)
+            provision.delete_opd_calendars(store, opd)
             message = f"OPD {opd.id} dihapus (kalendernya kosong)"
             if gone:
                 message += "; akun PIC yang hanya melayani OPD ini dihapus: " + ", ".join(
@@ -155,6 +156,8 @@ def _check_new_user(user: User, users: list[User], opds: list[Opd]) -> None:
     for o in user.opds:
         if _opd_of(o, opds).archived:
             raise CliError(f"OPD {o!r} sudah diarsipkan")
+    if user.email:
+        registry.check_email(user.email)
 
 
 def add_user(dep: Deployment, user: User, password: str) -> None:
@@ -183,10 +186,40 @@ def add_user(dep: Deployment, user: User, password: str) -> None:
 def cmd_user_add(args: argparse.Namespace) -> int:
     """Create an account with a role."""
     dep = Deployment.locate(args.dir)
-    user = User(args.login, args.role, tuple(dict.fromkeys(args.opd or ())))
+    user = User(args.login, args.role, tuple(dict.fromkeys(args.opd or ())),
+                _email_arg(args.email) if args.email is not None else "")
     _check_new_user(user, dep.users(), dep.opds())  # before asking for a password
     add_user(dep, user, _read_password(args))
-    print(f"Akun {args.login} ({args.role}) dibuat.")
+    print(f"Akun {args.login} ({args.role}) dibuat" + (
+        f", e-mail {user.email}." if user.email else "."))
+    return 0
+
+
+def _email_arg(value: str) -> str:
+    """An address given on the command line, trimmed and checked."""
+    address = value.strip()
+    if not address:
+        raise CliError("alamat e-mail kosong; untuk menghapus alamat akun gunakan "
+                       "'kalender user email LOGIN --hapus'")
+    return registry.check_email(address)
+
+
+def cmd_user_email(args: argparse.Namespace) -> int:
+    """Set or clear the e-mail address of an account (the server re-reads it at once)."""
+    if (args.address is None) == (not args.hapus):
+        raise CliError("berikan ALAMAT, atau --hapus untuk menghapus alamat (tidak keduanya)")
+    address = "" if args.hapus else _email_arg(args.address)
+    dep = Deployment.locate(args.dir)
+    with provision.storage_locked(dep):
+        users, opds = dep.users(), dep.opds()
+        user = _existing(users, args.login)
+        new = [dataclasses.replace(u, email=address) if u.login == user.login else u
+               for u in users]
+        registry.write_users(dep.users_csv, new, [o.id for o in opds])
+    if address:
+        print(f"E-mail {user.login}: {address}")
+    else:
+        print(f"E-mail {user.login} dihapus" + ("." if user.email else " (memang belum ada)."))
     return 0
 
 
@@ -231,9 +264,10 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    """List accounts (a login made before the login rules of 0.3 is marked)."""
+    """List accounts with their e-mail (a login made before the rules of 0.3 is marked)."""
     for u in Deployment.locate(args.dir).users():
         note = "" if registry.LOGIN_RE.match(u.login) else (
             "  [login lama: tidak sesuai aturan login baru, tetap berlaku]")
-        print(f"{u.login:<20} {u.role:<9} {', '.join(u.opds)}{note}".rstrip())
+        email = f"  <{u.email}>" if u.email else ""
+        print(f"{u.login:<20} {u.role:<9} {', '.join(u.opds)}{email}{note}".rstrip())
     return 0

@@ -16,6 +16,7 @@ from kalender.admin import demo, maintenance, provision
 from kalender.admin.cmd_accounts import add_user
 from kalender.deployment import Deployment
 from kalender.errors import CliError
+from kalender.notify.worker import ACTOR as BENTROK_ACTOR
 from kalender.registry import Opd, User
 
 #: The account of the sync service (its password is in DIR/sync.secret).
@@ -203,7 +204,9 @@ def cmd_log(args: argparse.Namespace) -> int:
         empty = "Belum ada penulisan yang ditolak."
     else:
         # the sync account copies every change into the merged calendars: noise by default
-        hidden = () if args.all else {SYNC_LOGIN, *(u.login for u in users if u.role == "sync")}
+        # and so does the server's own Bentrok calendar upkeep (kalender.notify.worker)
+        hidden = () if args.all else {SYNC_LOGIN, BENTROK_ACTOR,
+                                      *(u.login for u in users if u.role == "sync")}
         lines = [audit.render(e) for e in audit.entries(
             dep.database, args.opd, args.since, actor=args.user, action=args.action,
             hide_actors=hidden)]

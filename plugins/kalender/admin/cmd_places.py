@@ -9,9 +9,11 @@ before that check), so that the admin can see and remove the one too many.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from kalender import places, registry
 from kalender.clash.index import Index
+from kalender.clash.match import Matcher
 from kalender.clash.rules import Person, Venue
 from kalender.deployment import Deployment
 from kalender.errors import CliError
@@ -75,14 +77,29 @@ def cmd_venue_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _matcher(dep: Deployment) -> tuple[Matcher, dict[str, str]]:
+    """The matcher of the current registries and the display name of every id."""
+    venues, persons = dep.venues(check_names=False), dep.persons(check_names=False)
+    names = {v.id: v.name for v in venues} | {p.id: p.title for p in persons}
+    return Matcher(venues, persons), names
+
+
+def _print_counts(counts: dict[str, int], suggest: Callable[[str], frozenset[str]],
+                  names: dict[str, str]) -> None:
+    """One line per text, most used first, with the entries it may mean."""
+    for text, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        likely = sorted(names.get(i, i) for i in suggest(text))
+        print(f"{n:>5}  {text}" + (f"  (mungkin: {', '.join(likely)})" if likely else ""))
+
+
 def cmd_venue_unknown(args: argparse.Namespace) -> int:
-    """Free-text locations that matched no venue, most used first."""
+    """Free-text locations that matched no venue, most used first, with likely venues."""
     dep = Deployment.locate(args.dir)
     counts = Index(dep.database).unknown_locations()
     if not counts:
         print("Semua lokasi dikenali (atau belum ada kegiatan).")
-    for text, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"{n:>5}  {text}")
+    matcher, names = _matcher(dep)
+    _print_counts(counts, matcher.suggest_venues, names)
     return 0
 
 
@@ -111,6 +128,19 @@ def cmd_person_list(args: argparse.Namespace) -> int:
     """List the key person registry."""
     for p in Deployment.locate(args.dir).persons(check_names=False):
         print(f"{p.id:<20} {p.title}" + (f"  <{', '.join(p.emails)}>" if p.emails else ""))
+    return 0
+
+
+def cmd_person_unknown(args: argparse.Namespace) -> int:
+    """Names in labelled DESCRIPTION lines that matched no key person, with likely persons."""
+    dep = Deployment.locate(args.dir)
+    counts = Index(dep.database).unknown_persons()
+    if not counts:
+        # the table came with this command: items indexed before it are read by a reindex
+        print("Semua nama orang kunci dikenali (atau belum ada kegiatan). Kegiatan yang "
+              "tersimpan sebelum fitur ini baru ikut terbaca setelah 'kalender reindex'.")
+    matcher, names = _matcher(dep)
+    _print_counts(counts, matcher.suggest_persons, names)
     return 0
 
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from kalender.admin import cmd_accounts, cmd_deploy, cmd_places
+from kalender.admin import cmd_accounts, cmd_deploy, cmd_email, cmd_places
 from kalender.registry import ROLES
 
 Handler = Callable[[argparse.Namespace], int]
@@ -134,6 +134,9 @@ def _accounts(sub: Any) -> None:
                    help="peran akun: " + ", ".join(ROLES))
     p.add_argument("--opd", action="append", metavar="ID",
                    help="OPD yang dilayani PIC (boleh berulang)")
+    p.add_argument("--email", metavar="ALAMAT",
+                   help="alamat e-mail untuk pemberitahuan penolakan (mis. "
+                        "nama@kedirikota.go.id)")
     p.add_argument("--password-stdin", action="store_true",
                    help="baca kata sandi dari satu baris stdin")
     p = _command(user, "passwd", cmd_accounts.cmd_user_passwd, "ganti kata sandi akun")
@@ -143,7 +146,39 @@ def _accounts(sub: Any) -> None:
     _command(user, "remove", cmd_accounts.cmd_user_remove,
              "hapus akun (perubahannya tetap ada di jejak audit)").add_argument(
         "login", metavar="LOGIN", help="login akun")
-    _command(user, "list", cmd_accounts.cmd_user_list, "tampilkan daftar akun")
+    p = _command(user, "email", cmd_accounts.cmd_user_email,
+                 "atur atau hapus alamat e-mail akun (langsung berlaku)")
+    p.add_argument("login", metavar="LOGIN", help="login akun")
+    p.add_argument("address", nargs="?", metavar="ALAMAT",
+                   help="alamat e-mail baru (mis. nama@kedirikota.go.id)")
+    p.add_argument("--hapus", action="store_true", help="hapus alamat e-mail akun")
+    _command(user, "list", cmd_accounts.cmd_user_list, "tampilkan daftar akun dan e-mailnya")
+
+
+def _email(sub: Any) -> None:
+    """``kalender email ...``: the SMTP server for refusal notices."""
+    email = _group(sub, "email", "atur pengiriman e-mail pemberitahuan ke PIC")
+    p = _command(email, "setup", cmd_email.cmd_email_setup,
+                 "simpan pengaturan server SMTP (langsung berlaku, tanpa restart)")
+    p.add_argument("--smtp-host", required=True, metavar="HOST",
+                   help="nama host atau alamat IP server SMTP")
+    p.add_argument("--smtp-port", type=int, metavar="PORT",
+                   help="port server SMTP (bawaan: 25; 587 dengan --starttls; 465 dengan --ssl)")
+    p.add_argument("--from", dest="sender", required=True, metavar="ALAMAT",
+                   help="alamat pengirim (mis. kalender@kedirikota.go.id)")
+    security = p.add_mutually_exclusive_group()
+    security.add_argument("--starttls", action="store_true",
+                          help="naikkan sambungan ke TLS dengan STARTTLS (RFC 3207)")
+    security.add_argument("--ssl", action="store_true",
+                          help="sambungan TLS sejak awal (RFC 8314)")
+    p.add_argument("--login", metavar="NAMA", help="nama login SMTP (bila server memintanya)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="baca kata sandi SMTP dari satu baris stdin (bersama --login)")
+    _command(email, "show", cmd_email.cmd_email_show,
+             "tampilkan pengaturan e-mail (tanpa kata sandi)")
+    _command(email, "test", cmd_email.cmd_email_test,
+             "kirim satu e-mail uji sekarang juga dan laporkan hasilnya").add_argument(
+        "address", metavar="ALAMAT", help="alamat tujuan e-mail uji")
 
 
 def _places(sub: Any) -> None:
@@ -167,7 +202,8 @@ def _places(sub: Any) -> None:
              "hapus tempat (kegiatan di sana tidak lagi diperiksa)").add_argument(
         "id", metavar="ID", help="id tempat")
     _command(venue, "unknown", cmd_places.cmd_venue_unknown,
-             "lokasi ketikan bebas yang tidak dikenali, terbanyak dulu")
+             "lokasi ketikan bebas yang tidak dikenali, terbanyak dulu, dengan tempat yang "
+             "mungkin dimaksud")
 
     person = _group(sub, "person", "kelola daftar orang kunci (aturan bentrok)")
     p = _command(person, "add", cmd_places.cmd_person_add,
@@ -179,6 +215,8 @@ def _places(sub: Any) -> None:
     p.add_argument("--alias", action="append", metavar="SEBUTAN",
                    help="sebutan lain (boleh berulang)")
     _command(person, "list", cmd_places.cmd_person_list, "tampilkan daftar orang kunci")
+    _command(person, "unknown", cmd_places.cmd_person_unknown,
+             "nama orang kunci pada baris 'Narasumber: ...' yang tidak dikenali, terbanyak dulu")
     _command(person, "remove", cmd_places.cmd_person_remove, "hapus orang kunci").add_argument(
         "id", metavar="ID", help="id orang")
 
@@ -235,5 +273,6 @@ def build_parser() -> Parser:
                                 title="perintah")
     _deploy(sub)
     _accounts(sub)
+    _email(sub)
     _places(sub)
     return parser

@@ -20,7 +20,7 @@ from radicale import storage as radicale_storage
 from kalender.deployment import Deployment
 from kalender.filechange import write_atomic
 from kalender.registry import Opd, RegistryError
-from kalender.roles import LEADERS_AGENDA, PUBLIC_AGENDA
+from kalender.roles import LEADERS_AGENDA, PUBLIC_AGENDA, bentrok_href
 
 CALENDAR_DESCRIPTIONS = {
     PUBLIC_AGENDA: ("Agenda Publik Kota Kediri", "#2e7d32",
@@ -28,6 +28,10 @@ CALENDAR_DESCRIPTIONS = {
     LEADERS_AGENDA: ("Agenda Pimpinan Kota Kediri", "#6a1b9a",
                      "Seluruh kegiatan lintas OPD, untuk pimpinan (hanya baca)."),
 }
+
+
+#: Colour of the Bentrok calendars: red, like an error.
+BENTROK_COLOR = "#c62828"
 
 
 def load_configuration(dep: Deployment) -> radicale_config.Configuration:
@@ -72,16 +76,30 @@ def ensure_calendar(store: radicale_storage.BaseStorage, href: str, props: dict[
 
 
 def ensure_opd_calendar(store: radicale_storage.BaseStorage, opd: Opd) -> bool:
-    """The calendar of one OPD: display name = official name, its colour (True: created)."""
-    return ensure_calendar(store, opd.href, calendar_props(
+    """The calendar of one OPD (official name, its colour) and its Bentrok calendar.
+
+    True when the OPD calendar was created.
+    """
+    created = ensure_calendar(store, opd.href, calendar_props(
         opd.name, opd.color, f"Kegiatan {opd.name}" + (" (diarsipkan)" if opd.archived else "")))
+    ensure_calendar(store, bentrok_href(opd.id), calendar_props(
+        f"Bentrok - {opd.label}", BENTROK_COLOR,
+        f"Kegiatan {opd.label} yang ditolak server, dan lokasi yang perlu diperiksa. Diisi "
+        "oleh server (hanya baca); entri hilang sendiri setelah kegiatan disimpan ulang."))
+    return created
+
+
+def delete_opd_calendars(store: radicale_storage.BaseStorage, opd: Opd) -> None:
+    """Delete an OPD's calendar and its Bentrok calendar (when it is removed)."""
+    delete_collection(store, opd.href)
+    delete_collection(store, bentrok_href(opd.id))
 
 
 def ensure_merged_calendars(store: radicale_storage.BaseStorage) -> None:
     """The public and leaders' agendas, and the parents of venue and person calendars."""
     for href, (name, color, description) in CALENDAR_DESCRIPTIONS.items():
         ensure_calendar(store, href, calendar_props(name, color, description))
-    for parent in ("/ruang/", "/orang/"):
+    for parent in ("/ruang/", "/orang/", "/bentrok/"):
         if next(iter(store.discover(parent)), None) is None:
             store.create_collection(parent)
 

@@ -30,6 +30,7 @@ from radicale import config as radicale_config
 from radicale import log as radicale_log
 
 from kalender import upgrade
+from kalender.admin import provision
 from kalender.admin.provision import load_configuration
 from kalender.admin.requestlog import Repeats, RequestLog
 from kalender.dav import gate
@@ -37,6 +38,8 @@ from kalender.dav.app import Application
 from kalender.dav.changes import CHANGES
 from kalender.dav.storage import Storage
 from kalender.deployment import Deployment
+from kalender.notify import worker
+from kalender.notify.channel import POSTED
 
 logger = logging.getLogger("kalender")
 
@@ -82,7 +85,20 @@ def make_app(dep: Deployment) -> Application:
         # so the index is complete before the first request.
         with store.acquire_lock("w", "kalender:startup", actor="kalender:startup"):
             store.guard.maintain(store.read_item)
+            # every OPD has its Bentrok calendar (deployments older than issue 8 too)
+            provision.ensure_merged_calendars(store)
+            for opd in dep.opds():
+                provision.ensure_opd_calendar(store, opd)
     return app
+
+
+def start_notifier(app: Application, stop: threading.Event) -> threading.Thread | None:
+    """The notifier thread (Bentrok calendars, e-mail) of a deployment's application."""
+    store = app._storage
+    if not isinstance(store, Storage):
+        return None
+    days = int(_float_option(app.configuration, "kalender_bentrok_days", 14.0))
+    return worker.start(store.deployment.root, store, stop, expire_days=days)
 
 
 def serve(dep: Deployment, host: str, port: int, threads: int = 8) -> None:
@@ -96,7 +112,8 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     """The body of serve()."""
     configuration = load_configuration(dep)
     level = setup_logging(configuration)
-    app = RequestLog(make_app(dep), quiet=_sync_logins(dep))
+    application = make_app(dep)
+    app = RequestLog(application, quiet=_sync_logins(dep))
     # waitress with the deployment's body and header limits (kalender.dav.gate)
     server = gate.create_server(app, host=host, port=port, threads=threads,
                                 ident="Kalender OPD", clear_untrusted_proxy_headers=True)
@@ -104,6 +121,7 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     stop = threading.Event()
     poll = _float_option(configuration, "kalender_sync_poll_seconds", 30.0)
     sync_thread = _start_sync(dep, host, int(server.effective_port), stop, poll)
+    start_notifier(application, stop)
     for line in _summary(dep, sync_thread is not None, poll, level):
         logger.info("%s", line)
     logger.info("Kalender OPD melayani %s di http://%s:%s/ (Ctrl-C untuk berhenti)",
@@ -115,6 +133,7 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     finally:
         stop.set()
         CHANGES.wake()
+        POSTED.set()  # the notifier too
         # requests still queued are dropped on purpose now: waitress's warning that
         # it cancels them says nothing an admin must act on
         logging.getLogger("waitress").setLevel(logging.ERROR)

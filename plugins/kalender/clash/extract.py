@@ -48,13 +48,15 @@ _KEY_PROPERTIES = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE",
 
 @dataclass(frozen=True)
 class Extracted:
-    """The bookings of one item and the locations that matched no venue."""
+    """The bookings of one item and the locations and names that matched nothing."""
 
     uid: str
     bookings: tuple[Booking, ...]  # blocking occurrences within [now - 1 day, now + horizon]
     locations: tuple[str, ...]  # free-text locations that matched no registered venue
     horizon: int = 0  # occurrences were expanded up to this instant (epoch)
     recurring: bool = False  # has an RRULE: re-expand as the horizon moves with time
+    #: names in labelled DESCRIPTION lines ("Narasumber: ...") that matched no key person
+    unknown_persons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,7 @@ def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tup
     """Expand the checked series and build the blocking bookings."""
     found: dict[tuple[int, ...], tuple[frozenset[str], frozenset[str]]] = {}
     locations: list[str] = []
+    names: list[str] = []
 
     def resources(component: Any) -> tuple[frozenset[str], frozenset[str]]:
         # Occurrences are shallow copies sharing the property objects of their
@@ -262,6 +265,7 @@ def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tup
             found[key] = (venues, matcher.persons(component))
             if str(component.get("STATUS", "")).upper() != "CANCELLED":
                 locations.extend(unmatched)
+                names.extend(matcher.unknown_persons(component))
         return found[key]
 
     for event in events:
@@ -305,4 +309,5 @@ def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tup
             recurrence_id=epoch(rid.dt) if recurring and rid is not None else None))
     bookings.sort(key=lambda b: (b.start, b.end, b.recurrence_id or 0))
     return Extracted(uid, tuple(bookings), tuple(dict.fromkeys(locations)), window[1],
-                     any("RRULE" in e or "RDATE" in e for e in events))
+                     any("RRULE" in e or "RDATE" in e for e in events),
+                     tuple(dict.fromkeys(names)))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -119,6 +120,10 @@ class Guard:
         self.max_occurrences = self.limits.max_occurrences
         #: called after a committed change to an OPD calendar (wakes the sync service)
         self.on_change: Callable[[set[str]], None] | None = None
+        #: called inside the commit's transaction with the removed (OPD, UID) pairs and
+        #: the written OPD items of a person's write (kalender.notify.upkeep, via storage)
+        self.on_items: Callable[[sqlite3.Connection, list[tuple[str, str]], list[Planned],
+                                 str], None] | None = None
         #: reads a stored item (set by the storage plugin); used to re-expand series
         self.read_item: ReadItem | None = None
         #: lists the item names of a stored calendar (set by the storage plugin)
@@ -287,16 +292,24 @@ class Guard:
         """Index and audit rows of an accepted write, in one transaction."""
         horizon = self.now() + self.horizon_days * DAY
         with self.index.transaction() as db:
+            removed = [(o, uid) for collection, href in change.remove
+                       if href is not None and (o := opd_of(collection))
+                       for uid in Index.uids(db, collection.strip("/"), href)]
             for collection, href in change.remove:
                 Index.remove(db, collection.strip("/"), href)
             for p, etag in change.put:
                 x = p.extracted
                 row = ItemRow(p.collection, p.href, p.uid, etag, x.horizon if x else horizon,
-                              bool(x and x.recurring), x.locations if x else ())
+                              bool(x and x.recurring), x.locations if x else (),
+                              x.unknown_persons if x else ())
                 Index.put(db, row, opd_of(p.collection), p.bookings)
             for action, path, href, before, after, note in change.entries:
                 audit.record(self.deployment.database, actor, action, path, href, before, after,
                              note)
+            if self.on_items is not None and not actor.startswith(SYSTEM_ACTOR):
+                # people's writes only: a repair or a reindex re-reads items, it decides nothing
+                self.on_items(db, removed, [p for p, _ in change.put
+                                            if p.extracted is not None], actor)
         touched = [c for c, _ in change.remove] + [p.collection for p, _ in change.put]
         opds = {o for o in (opd_of(c) for c in touched) if o}
         if self.on_change is not None and opds:

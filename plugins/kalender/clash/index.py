@@ -39,6 +39,8 @@ class ItemRow:
     horizon: int
     recurring: bool
     locations: tuple[str, ...]
+    #: names in labelled DESCRIPTION lines that matched no key person (Extracted)
+    unknown_persons: tuple[str, ...] = ()
 
 
 class Index:
@@ -122,6 +124,11 @@ class Index:
                 counts[loc] = counts.get(loc, 0) + 1
         return counts
 
+    def unknown_persons(self) -> dict[str, int]:
+        """Names given to key persons that matched no registered person, with item counts."""
+        return dict(self.db.execute(
+            "SELECT name, COUNT(*) FROM unknown_persons GROUP BY name"))
+
     # -- writes ----------------------------------------------------------------
     def begin(self, collection: str, hrefs: Iterable[str]) -> None:
         """Mark writes in flight (committed before the storage is touched)."""
@@ -148,6 +155,8 @@ class Index:
         db.execute("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (row.collection, row.href, row.uid, row.etag, row.horizon,
                     int(row.recurring), "\n".join(row.locations)))
+        db.executemany("INSERT OR IGNORE INTO unknown_persons VALUES (?, ?, ?)",
+                       [(row.collection, row.href, name) for name in row.unknown_persons])
         if opd is None:
             return
         slots: list[tuple[object, ...]] = []
@@ -162,19 +171,26 @@ class Index:
                        "SET value = max(value, excluded.value)", (longest,))
 
     @staticmethod
+    def uids(db: sqlite3.Connection, collection: str, href: str) -> list[str]:
+        """The UID indexed for one item (empty when it is not indexed)."""
+        rows = db.execute("SELECT uid FROM items WHERE collection = ? AND href = ?",
+                          (collection, href))
+        return [row[0] for row in rows]
+
+    @staticmethod
     def remove(db: sqlite3.Connection, collection: str, href: str | None = None) -> None:
         """Remove one item, or a whole collection when ``href`` is None."""
         # a whole collection takes the calendars below it too (DELETE of /opd/)
         where, args = ("(collection = ? OR collection LIKE ? ESCAPE '\\')",
                        (collection, _like_prefix(collection))) if href is None else (
             "collection = ? AND href = ?", (collection, href))
-        for table in ("items", "slots", "pending"):
+        for table in ("items", "slots", "pending", "unknown_persons"):
             db.execute(f"DELETE FROM {table} WHERE {where}", args)  # noqa: S608
 
     def clear(self) -> None:
         """Empty the index (before a rebuild)."""
         with self.transaction() as db:
-            for table in ("items", "slots", "pending", "meta"):
+            for table in ("items", "slots", "pending", "meta", "unknown_persons"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608
 
 

@@ -323,6 +323,28 @@ class Matcher:
                         found |= self.match_person(item)
         return found
 
+    def unknown_persons(self, component: Any) -> tuple[str, ...]:
+        """Names in labelled DESCRIPTION lines of one VEVENT that match no registered person.
+
+        Read with the same split as :meth:`persons`; of an item that matches as a
+        whole nothing is unknown, else each of its " dan " parts that matches
+        nothing is ("Wali Kota dan Kapolres": "Kapolres"). Whitespace is tidied,
+        repeats dropped, the order kept.
+        """
+        unknown: list[str] = []
+        for description in _as_list(component.get("DESCRIPTION")):
+            for line in _lines(str(description)):
+                if not (match := _LABEL.match(line)):
+                    continue
+                for item in re.split(r"[;,]", match[1]):
+                    if not item.strip() or self._persons.exact(item):
+                        continue
+                    pieces = [p for p in _AND.split(item) if p.strip()]
+                    if not self.match_person(item):
+                        pieces = [item]
+                    unknown += [" ".join(p.split()) for p in pieces if not self.match_person(p)]
+        return tuple(dict.fromkeys(unknown))
+
 
 def _lines(text: str) -> Iterable[str]:
     """Lines of a DESCRIPTION; Google sends HTML with <br>, so those become line breaks."""

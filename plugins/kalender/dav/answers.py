@@ -262,6 +262,19 @@ def explain(environ: Mapping[str, object], status: int, headers: list[tuple[str,
     return _plain(status, method, environ, text, path_ok)
 
 
+def sentence(headers: list[tuple[str, str]], answers: Iterable[bytes]) -> str | None:
+    """The ``K:message`` of a DAV:error answer; None for any other answer."""
+    ctype = next((v for k_, v in headers if k_.lower() == "content-type"), "")
+    body = _body(headers, answers) if "xml" in ctype.lower() else None
+    if not body:
+        return None
+    try:
+        root = DefusedET.fromstring(body)
+    except (ET.ParseError, defusedxml.DefusedXmlException, ValueError):
+        return None
+    return root.findtext(k("message")) if root.tag == f"{{{DAV}}}error" else None
+
+
 def reshaped(status: int, headers: list[tuple[str, str]], explanation: Explanation
              ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
     """The answer with ``explanation`` as its body and reason phrase, other headers kept."""

@@ -19,7 +19,7 @@ from typing import Any
 from radicale import config, httputils, types
 
 from kalender.dav import answers, feeds, gate, preplan, refused, throttle
-from kalender.dav.base import REASON_HEADER, answered, error_response, refused_early
+from kalender.dav.base import REASON_HEADER, answered, error_response, for_client, refused_early
 from kalender.dav.login import LoginPart, basic_credentials, client_address, throttle_limits
 from kalender.dav.properties import PropertiesPart
 from kalender.dav.recording import RecordingPart
@@ -38,6 +38,11 @@ class Application(PropertiesPart, RecordingPart, LoginPart):
         self._throttle = throttle.Throttle(throttle_limits(configuration))
 
     def _handle_request(self, environ: types.WSGIEnviron) -> Any:
+        """Every answer, a 4xx in the form the requesting client shows best (kalender.dav.base)."""
+        return for_client(environ, *self._respond(environ))
+
+    def _respond(self, environ: types.WSGIEnviron
+                 ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
         """Radicale's request handling, with the reason phrase of a refusal."""
         try:
             # waitress's refusal, the path as UTF-8, the Content-Length (kalender.dav.gate)
@@ -102,7 +107,7 @@ class Application(PropertiesPart, RecordingPart, LoginPart):
         method = environ.get("REQUEST_METHOD", "").upper()
         if error is not None and method in answers.WRITE_METHODS:
             self._record_refusal(environ, credentials, error.status, error.reason,
-                                 error.message, capture)
+                                 error.message, capture, error)
         elif explanation is not None and status in (400, 403, 413) and \
                 method in ("PUT", "DELETE", "MOVE") and credentials is not None and \
                 self._logged_in(*credentials):

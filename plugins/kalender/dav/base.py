@@ -6,14 +6,16 @@ a plain ``400`` (still refused, nothing written) when Radicale runs without
 this package (``python -m radicale``). Under ``kalender serve``
 :func:`error_response` replaces that answer with the exception's own status,
 reason phrase and a ``DAV:error`` body (RFC 4918 §16) holding a precondition
-element in the project's namespace and a sentence in Bahasa Indonesia. The
-parts of the application (``kalender.dav.login``, ``.properties``,
+element in the project's namespace and a sentence in Bahasa Indonesia
+(Evolution gets the sentence alone, :func:`for_client`). The parts of the
+application (``kalender.dav.login``, ``.properties``,
 ``.refused``, ``.app``) build on :class:`Base`, the way Radicale's own
 ``ApplicationPart*`` classes do.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +33,8 @@ REASON_HEADER = "X-Kalender-Reason"
 
 #: The refusal answered by error_response on this thread (read at the end of the request).
 answered = threading.local()
+#: User-Agent of evolution-data-server (and so of Evolution and GNOME Calendar).
+EVOLUTION = re.compile(r"\s*Evolution/", re.IGNORECASE)
 
 
 def error_response(error: KalenderError) -> types.WSGIResponse:
@@ -54,6 +58,36 @@ def refused_early(error: KalenderError) -> tuple[str, list[tuple[str, str]], lis
     assert isinstance(body, bytes)
     fields = [(k, v) for k, v in dict(headers).items() if k != REASON_HEADER]
     return f"{status} {error.reason}", [*fields, ("Content-Length", str(len(body)))], [body]
+
+
+def for_client(environ: types.WSGIEnviron, status_text: str, headers: list[tuple[str, str]],
+               body: list[bytes]) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+    """The finished answer, with a 4xx's sentence alone as text/plain for Evolution.
+
+    evolution-data-server (e-webdav-session.c,
+    ``e_webdav_session_extract_dav_error``) shows a DAV:error body as all of its
+    text followed by ``[name]`` for every child element of DAV:error, so the
+    RFC 4918 §16 precondition element always shows (``...[no-venue-clash][message]``);
+    a ``text/plain`` body it shows as it is. It names itself in every request
+    (``User-Agent: Evolution/<version>``, e-soup-session.c). Every other client
+    keeps the DAV:error its programs read; both forms say ``Vary: User-Agent``
+    (RFC 9110 §12.5.5). Status and reason phrase never change.
+    """
+    if not 400 <= int(status_text[:3]) < 500:
+        return status_text, headers, body
+    vary = [v for k, v in headers if k.lower() == "vary"]
+    headers = [(k, v) for k, v in headers if k.lower() != "vary"]
+    headers.append(("Vary", ", ".join([*vary, "User-Agent"])))
+    if not EVOLUTION.match(environ.get("HTTP_USER_AGENT", "")):
+        return status_text, headers, body
+    message = answers.sentence(headers, body)
+    if message is None:
+        return status_text, headers, body
+    text = message.encode("utf-8")
+    kept = [(k, v) for k, v in headers
+            if k.lower() not in ("content-type", "content-length", "content-encoding")]
+    return status_text, [*kept, ("Content-Type", "text/plain; charset=utf-8"),
+                         ("Content-Length", str(len(text)))], [text]
 
 
 

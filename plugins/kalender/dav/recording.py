@@ -8,14 +8,18 @@ recorder (a background thread): the answer is never delayed by the record.
 from __future__ import annotations
 
 import contextlib
+import time
 import urllib.parse
 
 from radicale import pathutils, types
 from radicale.app import base as radicale_base
 from radicale.log import logger
 
+from kalender.clash import fields
 from kalender.dav import refused, storage
 from kalender.dav.base import Base
+from kalender.errors import KalenderError
+from kalender.notify.notice import REFUSED, Notice
 
 
 class RecordingPart(Base):
@@ -29,8 +33,9 @@ class RecordingPart(Base):
 
     def _record_refusal(self, environ: types.WSGIEnviron, credentials: tuple[str, str] | None,
                         status: int, reason: str, message: str,
-                        capture: refused.CapturingInput | None) -> None:
-        """Queue the refused write for the audit trail; never fails the request."""
+                        capture: refused.CapturingInput | None,
+                        error: KalenderError | None = None) -> None:
+        """Queue the refused write for the audit trail and the PICs; never fails the request."""
         store = self._storage
         if not isinstance(store, storage.Storage) or credentials is None:
             return
@@ -39,23 +44,31 @@ class RecordingPart(Base):
             method = environ.get("REQUEST_METHOD", "").upper()
             collection = path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
             uid = title = ""
+            found: dict[str, str] = {}
             if capture is not None:
                 raw = capture.captured()
                 if not raw and status != 413:
                     # refused before Radicale read the body (rights): read its start now
                     with contextlib.suppress(Exception):  # a body refused while read
-                        raw = capture.read(min(_content_length(environ), refused.SCANNED))
-                uid, title = refused.event_identity(
-                    raw[:refused.SCANNED].decode("utf-8", "replace"))
+                        raw = capture.read(min(_content_length(environ), fields.SCANNED))
+                found = fields.event_fields(raw[:fields.SCANNED].decode("utf-8", "replace"))
+                uid, title = fields.event_identity(raw.decode("utf-8", "replace"))
             elif method in ("DELETE", "MOVE") and not path.endswith("/"):
                 stored = store.read_item(collection, path.rsplit("/", 1)[1])
                 if stored is not None:
-                    uid, title = refused.event_identity(stored[0])
+                    found = fields.event_fields(stored[0])
+                    uid, title = fields.event_identity(stored[0])
                     uid = uid or stored[2]
                 destination = _destination_collection(environ)
                 collection = destination or collection
-            refused.RECORDER.submit(refused.Refused(store.deployment.database, credentials[0],
-                                                    collection, uid, title, reason, message))
+            notice = None
+            if method in ("PUT", "MOVE") and uid:
+                notice = notice_of(store, credentials[0], collection, uid, title, found,
+                                   reason, message, error)
+            addresses = pic_addresses(store, notice.opd) if notice is not None else ()
+            refused.RECORDER.submit(refused.Refused(
+                store.deployment.database, credentials[0], collection, uid, title, reason,
+                message, notice, addresses))
         except Exception:  # the answer is already decided: a record must never change it
             logger.exception("Penolakan tidak dapat dicatat")
 
@@ -76,3 +89,38 @@ def _destination_collection(environ: types.WSGIEnviron) -> str | None:
         return None
     path = pathutils.sanitize_path(urllib.parse.urlsplit(destination).path)
     return path.rsplit("/", 1)[0] + "/"
+
+
+def _target_opd(store: storage.Storage, actor: str, collection: str) -> str | None:
+    """The OPD whose PICs hear of a refusal: the calendar's, else the writer's own."""
+    parts = collection.strip("/").split("/")
+    known = {o.id for o in store.registry.opds()}
+    user = store.registry.user(actor)
+    own = [o for o in (user.opds if user is not None else ()) if o in known]
+    if len(parts) == 2 and parts[0] == "opd" and parts[1] in known and (
+            not own or parts[1] in own):
+        return parts[1]
+    return own[0] if own else None
+
+
+def notice_of(store: storage.Storage, actor: str, collection: str, uid: str, title: str,
+              found: dict[str, str], reason: str, message: str,
+              error: KalenderError | None) -> Notice | None:
+    """The Bentrok notice of a refused event write (None when no OPD is concerned)."""
+    opd = _target_opd(store, actor, collection)
+    if opd is None:
+        return None
+    names = {o.id: o.label for o in store.registry.opds()}
+    clashes = getattr(error, "clashes", ())
+    if clashes:  # the first clashing occurrence of the refused event
+        start, end = clashes[0].booking.start, clashes[0].booking.end
+    else:
+        start, end = fields.event_time(found), fields.event_time(found, "DTEND")
+    return Notice(REFUSED, opd, names.get(opd, opd), uid, title, start, end,
+                  fields.event_place(found), reason, message, actor, int(time.time()))
+
+
+def pic_addresses(store: storage.Storage, opd: str) -> tuple[str, ...]:
+    """E-mail addresses of the PICs of ``opd``."""
+    return tuple(u.email for u in store.registry.users()
+                 if u.role == "pic" and opd in u.opds and u.email)

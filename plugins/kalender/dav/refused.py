@@ -3,16 +3,14 @@
 A refusal is answered at once: the row is written by one background thread,
 so a busy or locked ``kalender.db`` delays the record, never the 403 (and never
 turns it into a 500). The refused event's UID and own title come from the raw
-request body with a regular expression on the unfolded text (RFC 5545 §3.1):
-the body was already parsed once by Radicale and the guard; it is not parsed
-again.
+request body (``kalender.clash.fields``): the body was already parsed once by
+Radicale and the guard; it is not parsed again.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,62 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from kalender import audit
+from kalender.notify import channel
+from kalender.notify.notice import Notice
 
 logger = logging.getLogger("kalender")
 
-#: Characters of the body searched for the UID and title (both sit near the start).
-SCANNED = 262_144
 #: Refusals waiting for the recorder; more are dropped (counted in the log).
 QUEUED = 1000
-_WANTED = ("UID", "SUMMARY", "RECURRENCE-ID")
-
-
-def _unescaped(text: str) -> str:
-    """A TEXT value without its escapes (RFC 5545 §3.3.11)."""
-    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
-
-
-def _events(text: str) -> Iterator[dict[str, str]]:
-    """UID, SUMMARY and RECURRENCE-ID of each VEVENT, alarms skipped; one pass, linear."""
-    event: dict[str, str] | None = None
-    nested = 0
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        name = name.partition(";")[0].strip().upper()
-        if name == "BEGIN":
-            if event is None and value.strip().upper() == "VEVENT":
-                event, nested = {}, 0
-            elif event is not None:
-                nested += 1
-        elif name == "END" and event is not None:
-            if nested:
-                nested -= 1
-            else:
-                yield event
-                event = None
-        elif event is not None and not nested and name in _WANTED:
-            event.setdefault(name, value.strip())
-    if event is not None:
-        yield event  # a body cut short (missing END) still names its event
-
-
-def event_identity(body: str) -> tuple[str, str]:
-    """(UID, own title) of the event in an iCalendar body; '' for what cannot be read.
-
-    The title is the series' own SUMMARY (the VEVENT without RECURRENCE-ID),
-    never an alarm's.
-    """
-    text = body[:SCANNED].replace("\r\n ", "").replace("\r\n\t", "")
-    text = text.replace("\n ", "").replace("\n\t", "")
-    first: dict[str, str] | None = None
-    for event in _events(text):
-        first = first or event
-        if "RECURRENCE-ID" not in event:
-            first = event
-            break
-    if first is None:
-        return "", ""
-    return first.get("UID", "")[:500], _unescaped(first.get("SUMMARY", ""))[:200]
 
 
 class CapturingInput:
@@ -126,6 +75,8 @@ class Refused:
     title: str
     reason: str
     message: str
+    notice: Notice | None = None  # what the OPD's PICs are told (kalender.notify)
+    addresses: tuple[str, ...] = ()  # their e-mail addresses
 
 
 class Recorder:
@@ -163,6 +114,8 @@ class Recorder:
             try:
                 audit.record_refusal(item.db, item.actor, item.path, item.uid, item.title,
                                      item.reason, item.message)
+                if item.notice is not None:
+                    channel.tell(item.db, item.notice, item.addresses)
             except (sqlite3.Error, OSError) as e:
                 logger.warning("Penolakan oleh %s di %s tidak tercatat: %s",
                                item.actor, item.path, e)

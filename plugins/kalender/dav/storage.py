@@ -33,6 +33,7 @@ from kalender.dav.changes import CHANGES
 from kalender.dav.props import COSMETIC, Overlay, overlaid
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import ForbiddenChangeError, KalenderError
+from kalender.notify import upkeep
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
 
@@ -171,6 +172,7 @@ class Storage(multifilesystem.Storage):
             # what Radicale refuses with a bare 400 is refused first, with a sentence
             radicale_limit=int(configuration.get("server", "max_vevent_rrule_occurrence"))))
         self.guard.on_change = CHANGES.note
+        self.guard.on_items = upkeep.hook(self.registry)  # Bentrok notices follow the index
         self.guard.read_item = self.read_item
         self.guard.list_hrefs = self.list_hrefs
         self.overlay = Overlay(self.deployment.database)
