@@ -107,7 +107,7 @@ def _visibility_rule(dep: Deployment) -> str | None:
     """kalender.db: the clash index's private flags follow kalender.visibility (0.3)."""
     if not dep.database.is_file():
         return None
-    from kalender.clash.guard import recheck_private  # here: the engine imports deployment
+    from kalender.clash.repair import recheck_private  # here: the engine imports deployment
 
     changed = recheck_private(dep)
     return f"indeks: {changed} jadwal kini dirahasiakan dalam jawaban bentrok" if changed else None

@@ -19,8 +19,9 @@ from radicale.item import get_etag
 from radicale.storage import multifilesystem
 
 from kalender.admin import provision
-from kalender.clash.guard import Change, Guard, Planned
+from kalender.clash.guard import Guard
 from kalender.clash.index import uid_of
+from kalender.clash.planned import Change, Planned
 from kalender.dav.storage import Storage
 from kalender.deployment import Deployment
 

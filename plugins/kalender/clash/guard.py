@@ -29,16 +29,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import icalendar
 
 from kalender import audit
-from kalender.clash import messages
+from kalender.clash import messages, repair
 from kalender.clash.extract import Extracted, Limits, extract
 from kalender.clash.icaltext import count_dates, fingerprint, parse, split_items
 from kalender.clash.index import Index, ItemRow
 from kalender.clash.match import Matcher
+from kalender.clash.planned import Change, Planned, opd_of
 from kalender.clash.rules import Booking, Clash, find_clashes, venue_family
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import BadCalendarError, ClashError, UnsupportedComponentError
@@ -46,41 +47,11 @@ from kalender.errors import BadCalendarError, ClashError, UnsupportedComponentEr
 DAY = 86400
 #: Prefix of actors that are the CLI itself (HTTP Basic logins cannot contain ':').
 SYSTEM_ACTOR = "kalender:"
-#: Pending-journal name meaning "the whole collection" (imports, calendar DELETE).
-WHOLE = "*"
 OVERRIDE_RE = re.compile(r"^\s*abaikan\s+bentrok\s*:\s*(\S.*)$", re.IGNORECASE | re.MULTILINE)
-#: Re-expand recurring items when fewer than this many seconds of horizon remain.
-HORIZON_SLACK = 7 * DAY
-#: meta key set once the index's private flags follow kalender.visibility
-VISIBILITY_MARK = "visibility_rule"
-#: A CLASS other than exactly PUBLIC: the only items whose private flags the rule changed.
-_NOT_PUBLIC = re.compile(r"^CLASS[;:](?!PUBLIC\r?$)", re.MULTILINE)
 
 ReadItem = Callable[[str, str], tuple[str, str, str] | None]  # -> (text, etag, uid)
 #: Items of the request on this thread planned before the storage lock (plan_ahead).
 _ahead = threading.local()
-
-
-def opd_of(collection: str) -> str | None:
-    """OPD id of a collection path such as ``opd/dinkes``."""
-    return audit.opd_of("/" + collection.strip("/") + "/")
-
-
-@dataclass
-class Planned:
-    """One item about to be written: where, and what it books."""
-
-    collection: str  # stripped collection path, e.g. "opd/dinkes"
-    href: str
-    uid: str
-    text: str
-    extracted: Extracted | None = None  # None outside OPD calendars
-    note: str | None = None
-
-    @property
-    def bookings(self) -> tuple[Booking, ...]:
-        """Blocking occurrences of this item."""
-        return self.extracted.bookings if self.extracted else ()
 
 
 @dataclass(frozen=True)
@@ -91,16 +62,6 @@ class Ahead:
     limits: Limits
     fingerprint: str  # kalender.clash.icaltext.fingerprint of the parsed body
     extracted: Extracted
-
-
-@dataclass
-class Change:
-    """Everything :meth:`Guard.commit` writes in one transaction."""
-
-    put: list[tuple[Planned, str]] = field(default_factory=list)  # (item, etag)
-    remove: list[tuple[str, str | None]] = field(default_factory=list)  # (collection, href)
-    entries: list[tuple[str, str, str | None, str | None, str | None, str | None]] = field(
-        default_factory=list)  # (action, path, href, before, after, note)
 
 
 class Guard:
@@ -316,75 +277,10 @@ class Guard:
             self.on_change(opds)
 
     def maintain(self, read_item: ReadItem) -> None:
-        """Repair crash leftovers and move the horizon of recurring items forward."""
-        todo = set(self.index.pending())
-        todo |= set(self.index.stale_recurring(
-            self.now() + self.horizon_days * DAY - HORIZON_SLACK))
-        for collection, href in sorted(todo):
-            if href == WHOLE and self.list_hrefs is not None:
-                # an import or a calendar DELETE was cut short: re-read the calendar
-                self.commit(Change(remove=[(collection, None)]), "kalender:perbaikan")
-                self.index.begin(collection, [WHOLE])  # kept until every item is back
-                for item in self.list_hrefs(collection):
-                    self.refresh(collection, item, read_item)
-                self.index.db.execute("DELETE FROM pending WHERE collection = ? AND href = ?",
-                                      (collection, WHOLE))
-                continue
-            self.refresh(collection, href, read_item)
+        """Repair crash leftovers and move recurring horizons on (kalender.clash.repair)."""
+        repair.maintain(self, read_item)
 
     def refresh(self, collection: str, href: str, read_item: ReadItem,
                 horizon_days: int | None = None) -> None:
-        """Re-index one item from storage (or forget it if it is gone)."""
-        found = read_item(collection, href)
-        change = Change(remove=[(collection, href)])
-        if found is not None:
-            text, etag, uid = found
-            try:
-                planned = self.plan(collection, href, text, uid, horizon_days, storing=False)
-            except ValueError:  # stored before the rules or unparseable: keep it unbooked
-                planned = Planned(collection.strip("/"), href, uid, text)
-            change.put.append((planned, etag))
-        self.commit(change, "kalender:perbaikan")
-
-
-def _reader(text: str, etag: str, uid: str) -> ReadItem:
-    """A ReadItem that returns one item already read."""
-    def read(collection: str, href: str) -> tuple[str, str, str]:
-        return text, etag, uid
-
-    return read
-
-
-def recheck_private(deployment: Deployment) -> int:
-    """Re-index, once, the items whose private flags predate the one visibility rule.
-
-    Before it, CLASS was compared exactly and each VEVENT alone: an unknown
-    value, ``PRIVATE `` or an override of a private series was indexed as
-    public, and a clash answer named its title. Returns how many bookings are
-    private now that were not; a mark in ``meta`` makes it run once (and once
-    more after ``kalender reindex``, which empties ``meta``).
-    """
-    index = Index(deployment.database)
-    db = index.db
-    if db.execute("SELECT 1 FROM meta WHERE key = ?", (VISIBILITY_MARK,)).fetchone():
-        return 0
-    root = deployment.collections / "collection-root"
-    guard = Guard(deployment, CachedRegistry(deployment))
-    changed = 0
-    for collection, href, etag, uid in db.execute(
-            "SELECT collection, href, etag, uid FROM items WHERE EXISTS (SELECT 1 FROM slots "
-            "WHERE slots.collection = items.collection AND slots.href = items.href "
-            "AND private = 0)").fetchall():
-        try:
-            text = (root / collection / href).read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue  # kalender verify reports it
-        if not _NOT_PUBLIC.search(text):
-            continue
-        query = "SELECT count(*) FROM slots WHERE collection = ? AND href = ? AND private = 1"
-        before = db.execute(query, (collection, href)).fetchone()[0]
-        guard.refresh(collection, href, _reader(text, etag, uid))
-        changed += db.execute(query, (collection, href)).fetchone()[0] - before
-    with index.transaction() as tx:
-        tx.execute("INSERT OR REPLACE INTO meta VALUES (?, 1)", (VISIBILITY_MARK,))
-    return changed
+        """Re-index one item from storage, or forget it if it is gone."""
+        repair.refresh(self, collection, href, read_item, horizon_days)

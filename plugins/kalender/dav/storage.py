@@ -27,8 +27,10 @@ from radicale import item as radicale_item
 from radicale.storage import multifilesystem
 
 from kalender.clash.extract import Limits
-from kalender.clash.guard import WHOLE, Change, Guard
+from kalender.clash.guard import Guard
 from kalender.clash.index import uid_of
+from kalender.clash.planned import Change
+from kalender.clash.repair import WHOLE
 from kalender.dav.changes import CHANGES
 from kalender.dav.props import COSMETIC, Overlay, overlaid
 from kalender.deployment import CachedRegistry, Deployment
