@@ -188,3 +188,21 @@ def test_mail_waits_while_smtp_is_down(tmp_path: Path) -> None:
             server.stop()
     finally:
         smtp.stop()
+
+
+def test_refused_move_is_told_to_the_source_opd(town: LiveServer) -> None:
+    """A refused MOVE of a private event never shows it to the destination's PICs."""
+    uid = uuid.uuid4().hex
+    secret = f"Penyidikan {uuid.uuid4().hex[:6]}"
+    assert put(town, "pic-x", "dinkes", uid, "1900", "2000", secret, "Ruang Kilisuci",
+               extra="CLASS:PRIVATE") == 201
+    other = uuid.uuid4().hex  # the admin books the destination's slot over the clash
+    assert put(town, "admin-a", "dinsos", other, "1900", "2000", "Bazar", "Ruang Kilisuci",
+               extra="DESCRIPTION:Abaikan bentrok: acara Wali Kota") == 201
+    r = town.request("admin-a", "MOVE", f"/opd/dinkes/{uid}.ics",
+                     headers={"Destination": f"{town.url}/opd/dinsos/{uid}.ics"})
+    assert r.status_code == 403
+    found = wait_entries(town, "dinkes", 1, "pic-x")
+    assert any(secret in str(e["SUMMARY"]) for e in found)  # its own OPD hears of it
+    time.sleep(1)
+    assert not any(secret in e.to_ical().decode() for e in entries(town, "dinsos", "pic-y"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import icalendar
@@ -58,7 +59,8 @@ def test_board_withdraw_and_expire(tmp_path: Path) -> None:
     board.post(db, notice("b"))
     for item in board.pending(db):
         board.done(db, item)
-    assert board.withdraw(database.connect(db), "dinkes", {"a"}) == 1
+    assert board.withdraw(database.connect(db), "dinkes", {"a"}, now=1_900_000_500) == 1
+    assert not board.post(db, notice("a", at=1_900_000_400))  # recorded late: stale
     assert [(p.notice.uid, p.remove) for p in board.pending(db)] == [("a", True)]
     end_of_b = notice("b").end or 0
     assert board.expire(db, end_of_b + 2 * 86400, days=3) == 0
@@ -83,3 +85,10 @@ def test_outbox_once_a_day_and_backoff(tmp_path: Path) -> None:
     sent: list[str] = []
     assert outbox.deliver(db, lambda m: sent.append(m.address), now=86401 + 30) == (2, 0)
     assert sent == ["pic@kediri.go.id"] * 2 and outbox.pending_count(db) == 0
+
+
+def test_mail_subject_is_one_line() -> None:
+    from kalender.notify.mail import notice_subject
+
+    subject = notice_subject(dataclasses.replace(notice(), title="Rapat\r\nBcc: x@y.z\x00"))
+    assert subject == "[Kalender OPD] Bentrok: Rapat Bcc: x@y.z"

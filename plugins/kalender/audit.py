@@ -15,6 +15,11 @@ from pathlib import Path
 
 from kalender import database
 
+#: Actors whose writes are not audited: the notifier keeping the Bentrok calendars
+#: (kalender.notify.worker) only mirrors the notice board, which says it all.
+NOTIFIER_ACTOR = "kalender:bentrok"
+UNAUDITED_ACTORS = frozenset({NOTIFIER_ACTOR})
+
 
 @dataclass(frozen=True)
 class Entry:

@@ -99,8 +99,9 @@ CREATE TABLE IF NOT EXISTS notices (
     message  TEXT NOT NULL,
     actor    TEXT NOT NULL,
     at       INTEGER NOT NULL,          -- when it was tried or stored
-    state    TEXT NOT NULL,             -- write | shown | remove
+    state    TEXT NOT NULL,             -- write | shown | remove | gone (a tombstone)
     version  INTEGER NOT NULL,
+    withdrawn INTEGER NOT NULL DEFAULT 0, -- when an accepted write settled the UID
     PRIMARY KEY (opd, uid)
 );
 -- The mail queue (kalender.notify.outbox).

@@ -121,7 +121,7 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     stop = threading.Event()
     poll = _float_option(configuration, "kalender_sync_poll_seconds", 30.0)
     sync_thread = _start_sync(dep, host, int(server.effective_port), stop, poll)
-    start_notifier(application, stop)
+    notifier = start_notifier(application, stop)
     for line in _summary(dep, sync_thread is not None, poll, level):
         logger.info("%s", line)
     logger.info("Kalender OPD melayani %s di http://%s:%s/ (Ctrl-C untuk berhenti)",
@@ -140,6 +140,8 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
         server.close()  # first: a sync pass in flight then fails fast instead of waiting
         if sync_thread is not None:
             sync_thread.join(timeout=5)  # a pass cut short resumes from its journal
+        if notifier is not None:
+            notifier.join(timeout=15)  # its pass ends with the entries it began
     sys.stdout.flush()
 
 

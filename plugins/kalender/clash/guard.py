@@ -265,6 +265,8 @@ class Guard:
                               x.unknown_persons if x else ())
                 Index.put(db, row, opd_of(p.collection), p.bookings)
             for action, path, href, before, after, note in change.entries:
+                if actor in audit.UNAUDITED_ACTORS:
+                    break  # the server's own notices are not people's changes
                 audit.record(self.deployment.database, actor, action, path, href, before, after,
                              note)
             if self.on_items is not None and not actor.startswith(SYSTEM_ACTOR):

@@ -43,6 +43,7 @@ class RecordingPart(Base):
             path = pathutils.sanitize_path(environ.get("PATH_INFO", ""))
             method = environ.get("REQUEST_METHOD", "").upper()
             collection = path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+            told = collection  # whose PICs hear of it: a MOVE's event belongs to its source
             uid = title = ""
             found: dict[str, str] = {}
             if capture is not None:
@@ -63,7 +64,7 @@ class RecordingPart(Base):
                 collection = destination or collection
             notice = None
             if method in ("PUT", "MOVE") and uid:
-                notice = notice_of(store, credentials[0], collection, uid, title, found,
+                notice = notice_of(store, credentials[0], told, uid, title, found,
                                    reason, message, error)
             addresses = pic_addresses(store, notice.opd) if notice is not None else ()
             refused.RECORDER.submit(refused.Refused(
@@ -92,15 +93,19 @@ def _destination_collection(environ: types.WSGIEnviron) -> str | None:
 
 
 def _target_opd(store: storage.Storage, actor: str, collection: str) -> str | None:
-    """The OPD whose PICs hear of a refusal: the calendar's, else the writer's own."""
+    """The OPD whose PICs hear of a refused write into an OPD calendar.
+
+    The calendar's OPD, unless the writer is a PIC of other OPD only (not
+    allowed there): then the writer's own. Writes elsewhere (the Bentrok or
+    merged calendars) tell nobody: there is no OPD's event to fix.
+    """
     parts = collection.strip("/").split("/")
     known = {o.id for o in store.registry.opds()}
+    if len(parts) != 2 or parts[0] != "opd" or parts[1] not in known:
+        return None
     user = store.registry.user(actor)
     own = [o for o in (user.opds if user is not None else ()) if o in known]
-    if len(parts) == 2 and parts[0] == "opd" and parts[1] in known and (
-            not own or parts[1] in own):
-        return parts[1]
-    return own[0] if own else None
+    return parts[1] if not own or parts[1] in own else own[0]
 
 
 def notice_of(store: storage.Storage, actor: str, collection: str, uid: str, title: str,
@@ -112,8 +117,9 @@ def notice_of(store: storage.Storage, actor: str, collection: str, uid: str, tit
         return None
     names = {o.id: o.label for o in store.registry.opds()}
     clashes = getattr(error, "clashes", ())
-    if clashes:  # the first clashing occurrence of the refused event
-        start, end = clashes[0].booking.start, clashes[0].booking.end
+    if clashes:  # the first clashing occurrence, and its event (an import holds many)
+        booking = clashes[0].booking
+        start, end, uid, title = booking.start, booking.end, booking.uid, booking.title
     else:
         start, end = fields.event_time(found), fields.event_time(found, "DTEND")
     return Notice(REFUSED, opd, names.get(opd, opd), uid, title, start, end,

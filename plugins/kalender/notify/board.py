@@ -39,10 +39,12 @@ class Pending:
 def post(db: Path | sqlite3.Connection, notice: Notice) -> bool:
     """Put ``notice`` on the board; False when an identical recent one is already there."""
     conn = database.connect(db) if isinstance(db, Path) else db
-    row = conn.execute(f"SELECT {_COLUMNS}, state FROM notices WHERE opd = ? AND uid = ?",  # noqa: S608
-                       (notice.opd, notice.uid)).fetchone()
-    if row is not None and row[-1] != "remove":
-        old = Notice(*row[:-1])
+    row = conn.execute(f"SELECT {_COLUMNS}, state, withdrawn FROM notices "  # noqa: S608
+                       "WHERE opd = ? AND uid = ?", (notice.opd, notice.uid)).fetchone()
+    if row is not None and notice.at < row[-1]:
+        return False  # recorded after the write that settled it (a late refusal): stale
+    if row is not None and row[-2] not in ("remove", "gone"):
+        old = Notice(*row[:-2])
         if astuple(old)[:-1] == astuple(notice)[:-1] and notice.at - old.at < QUIET:
             return False
     conn.execute(
@@ -53,27 +55,35 @@ def post(db: Path | sqlite3.Connection, notice: Notice) -> bool:
     return True
 
 
-def withdraw(conn: sqlite3.Connection, opd: str, uids: set[str], kind: str | None = None
-             ) -> int:
-    """Mark the notices of ``uids`` in ``opd`` (of one kind, or all) for removal."""
+def withdraw(conn: sqlite3.Connection, opd: str, uids: set[str], now: int) -> int:
+    """Mark the notices of ``uids`` in ``opd`` for removal, remembering when.
+
+    The time stays as a tombstone (pruned after an hour by :func:`expire`): a
+    refusal recorded after it, by a late recorder or another process, is
+    stale and :func:`post` ignores it.
+    """
     done = 0
     for uid in uids:
-        sql = ("UPDATE notices SET state = 'remove', version = version + 1 WHERE opd = ? AND "
-               "uid = ? AND state != 'remove'")
-        args: tuple[str, ...] = (opd, uid)
-        if kind is not None:
-            sql += " AND kind = ?"
-            args += (kind,)
-        done += conn.execute(sql, args).rowcount
+        done += conn.execute(
+            "UPDATE notices SET state = 'remove', version = version + 1, withdrawn = ? "
+            "WHERE opd = ? AND uid = ? AND state NOT IN ('remove', 'gone')",
+            (now, opd, uid)).rowcount
+        conn.execute(
+            "INSERT INTO notices (opd, uid, kind, opd_name, title, location, reason, message,"
+            " actor, at, state, version, withdrawn) VALUES (?, ?, '', '', '', '', '', '', '',"
+            " ?, 'gone', 1, ?) ON CONFLICT (opd, uid) DO UPDATE SET withdrawn = excluded.withdrawn",
+            (opd, uid, now, now))
     return done
 
 
 def expire(db: Path, now: int, days: int) -> int:
     """Mark notices whose event ended more than ``days`` days ago for removal."""
     cutoff = now - days * DAY
-    return database.connect(db).execute(
-        "UPDATE notices SET state = 'remove', version = version + 1 WHERE state != 'remove' "
-        'AND COALESCE("end", at) < ?', (cutoff,)).rowcount
+    conn = database.connect(db)
+    conn.execute("DELETE FROM notices WHERE state = 'gone' AND withdrawn < ?", (now - QUIET,))
+    return conn.execute(
+        "UPDATE notices SET state = 'remove', version = version + 1 WHERE state NOT IN "
+        "('remove', 'gone') AND COALESCE(\"end\", at) < ?", (cutoff,)).rowcount
 
 
 def pending(db: Path) -> list[Pending]:
@@ -87,9 +97,9 @@ def pending(db: Path) -> list[Pending]:
 def done(db: Path, item: Pending) -> None:
     """Record that ``item`` reached its calendar (unless the row changed meanwhile)."""
     conn = database.connect(db)
-    if item.remove:
-        conn.execute("DELETE FROM notices WHERE opd = ? AND uid = ? AND version = ?",
-                      (item.notice.opd, item.notice.uid, item.version))
+    if item.remove:  # kept as a tombstone until expire() prunes it
+        conn.execute("UPDATE notices SET state = 'gone' WHERE opd = ? AND uid = ? AND "
+                     "version = ?", (item.notice.opd, item.notice.uid, item.version))
     else:
         conn.execute("UPDATE notices SET state = 'shown' WHERE opd = ? AND uid = ? AND "
                      "version = ?", (item.notice.opd, item.notice.uid, item.version))
@@ -97,7 +107,7 @@ def done(db: Path, item: Pending) -> None:
 
 def current(db: Path, opd: str | None = None) -> list[Notice]:
     """Notices now on the board (shown or about to be), optionally of one OPD."""
-    sql = f"SELECT {_COLUMNS} FROM notices WHERE state != 'remove'"  # noqa: S608
+    sql = f"SELECT {_COLUMNS} FROM notices WHERE state NOT IN ('remove', 'gone')"  # noqa: S608
     args: tuple[str, ...] = ()
     if opd is not None:
         sql += " AND opd = ?"

@@ -23,12 +23,17 @@ POSTED = threading.Event()
 def tell(db: Path, notice: Notice, addresses: Iterable[str]) -> bool:
     """Post ``notice`` and queue one mail per address (refusals only); True if posted."""
     conn = database.connect(db)
-    with conn:
+    conn.execute("BEGIN IMMEDIATE")  # the connection is in autocommit mode: one transaction
+    try:
         posted = board.post(conn, notice)
-        if notice.kind == REFUSED:
+        if posted and notice.kind == REFUSED:  # a stale or repeated notice sends nothing
             key = f"{notice.opd}\0{notice.uid}\0{notice.reason}"
             for address in dict.fromkeys(a.strip() for a in addresses if a.strip()):
                 outbox.enqueue(conn, key, address, notice_subject(notice),
                                notice_text(notice), notice.at)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
     POSTED.set()
     return posted

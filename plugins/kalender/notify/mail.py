@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import smtplib
 import ssl
@@ -20,8 +21,9 @@ from pathlib import Path
 
 from kalender.notify.notice import REFUSED, Notice, description, summary
 
+logger = logging.getLogger("kalender")
 #: Seconds one SMTP conversation may take before it counts as failed.
-SMTP_TIMEOUT = 20
+SMTP_TIMEOUT = 10
 
 
 class MailError(Exception):
@@ -47,10 +49,14 @@ def settings_path(root: Path) -> Path:
 
 def load(root: Path) -> Settings | None:
     """The deployment's settings, or None when e-mail is not set up (or unreadable)."""
+    path = settings_path(root)
+    if not path.exists():
+        return None
     try:
-        data = json.loads(settings_path(root).read_text("utf-8"))
+        data = json.loads(path.read_text("utf-8"))
         return Settings(**{k: data[k] for k in Settings.__dataclass_fields__ if k in data})
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError, TypeError) as e:  # e.g. unreadable for this user
+        logger.error("Pengaturan e-mail %s tidak dapat dibaca: %s", path, e)
         return None
 
 
@@ -109,11 +115,21 @@ def _html(title: str, text: str) -> str:
 
 
 def notice_subject(notice: Notice) -> str:
-    """'[Kalender OPD] Bentrok: <title>' (or 'Ditolak: <title>' for other refusals)."""
+    """'[Kalender OPD] Bentrok: <title>' (or 'Ditolak: <title>' for other refusals).
+
+    Line breaks and control characters of a title become spaces: a header is
+    one line (RFC 5322 §2.2), and a title is the PIC's free text.
+    """
     if notice.kind != REFUSED:
-        return f"[Kalender OPD] {summary(notice).title()}"
+        return _one_line(f"[Kalender OPD] {summary(notice).title()}")
     label = "Bentrok" if notice.reason == "Jadwal Bentrok" else "Ditolak"
-    return f"[Kalender OPD] {label}: {notice.title or '(tanpa judul)'}"
+    return _one_line(f"[Kalender OPD] {label}: {notice.title or '(tanpa judul)'}")
+
+
+def _one_line(text: str) -> str:
+    """``text`` without line breaks or control characters, at most 200 characters."""
+    return " ".join("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
+                    .split())[:200]
 
 
 def notice_text(notice: Notice) -> str:

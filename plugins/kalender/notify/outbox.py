@@ -22,6 +22,8 @@ DAY = 86400
 #: Pause after the first failure; doubled after each further one, up to MAX_BACKOFF.
 FIRST_BACKOFF = 30
 MAX_BACKOFF = 3600
+#: Tries before a message is given up (about two days at the longest pause).
+MAX_ATTEMPTS = 48
 
 
 @dataclass(frozen=True)
@@ -74,21 +76,36 @@ def delivered(db: Path, message_id: int, now: int) -> None:
 
 
 def failed(db: Path, message_id: int, error: str, now: int) -> None:
-    """Count a failed try and schedule the next one."""
+    """Count a failed try and schedule the next one (none after MAX_ATTEMPTS: given up)."""
     conn = database.connect(db)
     row = conn.execute("SELECT attempts FROM outbox WHERE id = ?", (message_id,)).fetchone()
     attempts = (row[0] if row else 0) + 1
+    if attempts >= MAX_ATTEMPTS:  # sent = -1: never delivered, kept for the record
+        conn.execute("UPDATE outbox SET attempts = ?, sent = -1, error = ? WHERE id = ?",
+                     (attempts, error[:500], message_id))
+        return
     conn.execute("UPDATE outbox SET attempts = ?, next_try = ?, error = ? WHERE id = ?",
                  (attempts, now + backoff(attempts), error[:500], message_id))
 
 
 def deliver(db: Path, send: Callable[[Queued], None], now: int) -> tuple[int, int]:
-    """Try every due message with ``send`` (raises on failure); (sent, failed) counts."""
+    """Try every due message with ``send`` (raises on failure); (sent, failed) counts.
+
+    A connection failure backs off every due message at once (the server is
+    down or silent: trying the others would only wait out their timeouts); a
+    message that cannot be sent at all (e.g. a header it cannot carry) is
+    given up after MAX_ATTEMPTS tries like any other.
+    """
     sent = fails = 0
-    for message in due(db, now):
+    waiting = due(db, now)
+    for n, message in enumerate(waiting):
         try:
             send(message)
-        except Exception as e:  # any failure keeps the message queued for a later try
+        except OSError as e:  # refused, timed out, unreachable: the same for all
+            for later in waiting[n:]:
+                failed(db, later.id, str(e) or type(e).__name__, now)
+            return sent, fails + len(waiting) - n
+        except Exception as e:  # this message only
             failed(db, message.id, str(e) or type(e).__name__, now)
             fails += 1
             continue

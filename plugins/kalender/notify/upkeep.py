@@ -57,11 +57,11 @@ def after_commit(conn: sqlite3.Connection, matcher: Matcher, venues: Mapping[str
                  written: Iterable[Written], actor: str, now: int) -> None:
     """Update the board for the removed (opd, uid) pairs and the written items."""
     for opd, uid in removed:
-        board.withdraw(conn, opd, {uid})
+        board.withdraw(conn, opd, {uid}, now)
     for item in written:
         place, names = likely(matcher, venues, item.locations)
         if not names:
-            board.withdraw(conn, item.opd, {item.uid})
+            board.withdraw(conn, item.opd, {item.uid}, now)
             continue
         board.post(conn, Notice(
             CHECK_LOCATION, item.opd, opd_names.get(item.opd, item.opd), item.uid, item.title,
@@ -78,8 +78,11 @@ def hook(registry: Any) -> Callable[[sqlite3.Connection, list[tuple[str, str]], 
         for p in written:  # kalender.clash.guard.Planned of OPD calendars
             found = fields.event_fields(p.text)
             opd = p.collection.strip("/").split("/")[1]
-            items.append(Written(opd, p.uid, fields.event_identity(p.text)[1],
-                                 fields.event_time(found), fields.event_time(found, "DTEND"),
+            bookings = p.extracted.bookings
+            start = fields.event_time(found)
+            # a series' notice lasts until its last indexed occurrence, not its first
+            end = max(b.end for b in bookings) if bookings else fields.event_time(found, "DTEND")
+            items.append(Written(opd, p.uid, fields.event_identity(p.text)[1], start, end,
                                  tuple(p.extracted.locations)))
         names = {o.id: o.label for o in registry.opds()}
         after_commit(conn, registry.matcher(), registry.venues(), names, removed, items,

@@ -21,13 +21,16 @@ import vobject
 from radicale import item as radicale_item
 from radicale import storage as radicale_storage
 
+from kalender import audit
 from kalender.notify import board, mail, outbox
 from kalender.notify.channel import POSTED
 from kalender.notify.notice import entry_href, ics
 from kalender.roles import bentrok_href
 
-#: The actor of the notifier's writes in the audit trail.
-ACTOR = "kalender:bentrok"
+#: The actor of the notifier's writes (kept out of the audit trail: not people's changes).
+ACTOR = audit.NOTIFIER_ACTOR
+#: Board changes applied per storage lock.
+BATCH = 50
 logger = logging.getLogger("kalender")
 
 
@@ -42,28 +45,39 @@ class Notifier:
         self.expire_days = expire_days
 
     def apply(self, now: int) -> int:
-        """Write and remove Bentrok entries as the board says; how many changed."""
-        board.expire(self.db, now, self.expire_days)
-        items = board.pending(self.db)
-        if not items:
-            return 0
-        with self.store.acquire_lock("w", ACTOR, actor=ACTOR):
-            for item in items:
-                col = next(iter(self.store.discover(bentrok_href(item.notice.opd))), None)
-                if not isinstance(col, radicale_storage.BaseCollection):
-                    continue  # an OPD removed meanwhile: nothing to show it in
-                href = entry_href(item.notice.opd, item.notice.uid)
-                if item.remove:
-                    if next(iter(col.get_multi([href])), (href, None))[1] is not None:
-                        col.delete(href)
-                else:
-                    entry = radicale_item.Item(collection_path=col.path,
-                                               vobject_item=vobject.readOne(ics(item.notice)))
-                    entry.prepare()
-                    col.upload(href, entry)
-        for item in items:
-            board.done(self.db, item)
-        return len(items)
+        """Write and remove Bentrok entries as the board says; how many changed.
+
+        The board is read inside the storage lock, so two ``kalender serve``
+        processes on one deployment never write a stale entry over a newer one,
+        and at most BATCH changes are made per lock, so writers wait little.
+        """
+        changed = 0
+        while True:
+            with self.store.acquire_lock("w", ACTOR, actor=ACTOR):
+                board.expire(self.db, now, self.expire_days)
+                items = board.pending(self.db)[:BATCH]
+                for item in items:
+                    if self._apply(item):
+                        board.done(self.db, item)
+                        changed += 1
+            if len(items) < BATCH:
+                return changed
+
+    def _apply(self, item: board.Pending) -> bool:
+        """One entry written or removed (False: the OPD has no Bentrok calendar now)."""
+        col = next(iter(self.store.discover(bentrok_href(item.notice.opd))), None)
+        if not isinstance(col, radicale_storage.BaseCollection):
+            return False  # e.g. an OPD removed meanwhile: kept until its calendar exists
+        href = entry_href(item.notice.opd, item.notice.uid)
+        if item.remove:
+            if next(iter(col.get_multi([href])), (href, None))[1] is not None:
+                col.delete(href)
+        else:
+            entry = radicale_item.Item(collection_path=col.path,
+                                       vobject_item=vobject.readOne(ics(item.notice)))
+            entry.prepare()
+            col.upload(href, entry)
+        return True
 
     def deliver(self, now: int) -> tuple[int, int]:
         """Send due mail when e-mail is set up; (sent, failed)."""
