@@ -94,9 +94,9 @@ class ServeProcess:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(self.url + "/publik/agenda/", timeout=1)
+                requests.get(self.url + "/publik/agenda/", timeout=5)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or slow on a loaded machine
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     self.stop(signal.SIGKILL)
                     raise RuntimeError("kalender serve did not start") from None
