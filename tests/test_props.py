@@ -367,3 +367,25 @@ def test_admin_rename_is_shared_order_is_own(srv: LiveServer) -> None:
     answer = proppatch(srv, "admin-a", "/opd/diskominfo/", WITH_TIMEZONE)
     assert set(statuses(answer).values()) == {200}
     assert "calendar-timezone" in props_file(srv, "/opd/diskominfo/").read_text("utf-8")
+
+
+def test_removed_account_leaves_no_personal_values(srv: LiveServer) -> None:
+    """A login removed and made again sees the official names, not the old account's own."""
+    import subprocess
+    import sys
+
+    from kalender.admin import cmd_accounts
+    from kalender.registry import User
+    from tests.conftest import PASSWORD
+
+    official = one(srv, "pimpinan-a", "/publik/agenda/")
+    login = f"tamu-{uuid.uuid4().hex[:6]}"
+    cmd_accounts.add_user(srv.dep, User(login, "pimpinan"), PASSWORD)
+    proppatch(srv, login, "/publik/agenda/", MACOS_RENAME.format(color="#000000FF", name="Lama"))
+    assert one(srv, login, "/publik/agenda/")[f"{D}displayname"] == "Lama"
+    done = subprocess.run([sys.executable, "-m", "kalender.admin.cli", "user", "remove", login,
+                           "--dir", str(srv.dep.root)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    cmd_accounts.add_user(srv.dep, User(login, "pimpinan"), PASSWORD)
+    again = one(srv, login, "/publik/agenda/")
+    assert again[f"{D}displayname"] == official[f"{D}displayname"] != "Lama"

@@ -17,6 +17,7 @@ import sys
 
 from kalender import registry, roles
 from kalender.admin import provision
+from kalender.dav.props import Overlay
 from kalender.deployment import Deployment
 from kalender.errors import CliError
 from kalender.filechange import FileChange
@@ -259,6 +260,8 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
          .put(dep.users_csv, registry.users_text(remaining, [o.id for o in opds]))
          .put(dep.htpasswd, provision.htpasswd_text(passwords), provision.HTPASSWD_MODE)
          .commit())
+    # their own calendar names and colours go too: a new account of that login starts clean
+    Overlay(dep.database).forget_login(user.login)
     print(f"Akun {user.login} dihapus.")
     return 0
 

@@ -235,6 +235,10 @@ class Overlay:
                     " ON CONFLICT (login, collection, name) DO UPDATE SET value = excluded.value",
                     (login, collection, c.name, c.value))
 
+    def forget_login(self, login: str) -> None:
+        """Drop every value of ``login`` (the account is removed)."""
+        self._conn().execute("DELETE FROM user_props WHERE login = ?", (login,))
+
     def forget(self, login: str, collection: str, names: Iterable[str]) -> None:
         """Drop ``login``'s own values of ``names`` (they see the shared ones again)."""
         conn = self._conn()
