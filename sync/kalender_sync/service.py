@@ -25,6 +25,7 @@ import requests
 from kalender.clash.match import Matcher
 from kalender.dav.changes import ChangeSet
 from kalender.deployment import Deployment
+from kalender.registry import RegistryError
 from kalender_sync import publish
 from kalender_sync.plan import LEADERS, PUBLIC, Change, describe, plan
 from kalender_sync.source import Reader
@@ -187,6 +188,8 @@ class SyncService:
                 report = self.run_once(only=only)
                 if report.actions or report.failed:
                     logger.info("sync: %s", report.summary())  # an idle pass says nothing
+            except RegistryError as e:  # a registry broken by hand: said once per pass
+                logger.error("sync: putaran dilewati, registri tidak terbaca: %s", e)
             except Exception:  # the server keeps answering without the sync
                 logger.exception("sync: putaran gagal; diulang sebentar lagi")
                 changes.note(set(only or ()))  # not lost: retried with the next pass
