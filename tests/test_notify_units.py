@@ -92,3 +92,17 @@ def test_mail_subject_is_one_line() -> None:
 
     subject = notice_subject(dataclasses.replace(notice(), title="Rapat\r\nBcc: x@y.z\x00"))
     assert subject == "[Kalender OPD] Bentrok: Rapat Bcc: x@y.z"
+
+
+def test_outbox_message_sent_once_by_two_senders(tmp_path: Path) -> None:
+    """Two server processes on one deployment: a due message is claimed by one of them."""
+    db = tmp_path / "k.db"
+    outbox.enqueue(db, "k", "pic@kediri.go.id", "s", "b", now=0)
+    sent: list[str] = []
+
+    def second_sender(message: outbox.Queued) -> None:
+        assert outbox.deliver(db, lambda m: sent.append("second"), now=10) == (0, 0)
+        sent.append("first")
+
+    assert outbox.deliver(db, second_sender, now=10) == (1, 0)
+    assert sent == ["first"]

@@ -22,6 +22,8 @@ DAY = 86400
 #: Pause after the first failure; doubled after each further one, up to MAX_BACKOFF.
 FIRST_BACKOFF = 30
 MAX_BACKOFF = 3600
+#: Seconds a sender holds a message it is sending (another process leaves it alone).
+LEASE = 120
 #: Tries before a message is given up (about two days at the longest pause).
 MAX_ATTEMPTS = 48
 
@@ -97,7 +99,7 @@ def deliver(db: Path, send: Callable[[Queued], None], now: int) -> tuple[int, in
     given up after MAX_ATTEMPTS tries like any other.
     """
     sent = fails = 0
-    waiting = due(db, now)
+    waiting = [m for m in due(db, now) if _claimed(db, m.id, now)]
     for n, message in enumerate(waiting):
         try:
             send(message)
@@ -112,3 +114,10 @@ def deliver(db: Path, send: Callable[[Queued], None], now: int) -> tuple[int, in
         delivered(db, message.id, now)
         sent += 1
     return sent, fails
+
+
+def _claimed(db: Path, message_id: int, now: int) -> bool:
+    """Lease a due message for this sender, so a second ``kalender serve`` skips it."""
+    return database.connect(db).execute(
+        "UPDATE outbox SET next_try = ? WHERE id = ? AND sent IS NULL AND next_try <= ?",
+        (now + LEASE, message_id, now)).rowcount == 1
