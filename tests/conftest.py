@@ -22,6 +22,7 @@ from kalender.dav import gate
 from kalender.deployment import Deployment
 from kalender.notify.channel import POSTED
 from kalender.registry import User
+from kalender.web.app import WebApp
 
 PASSWORD = "rahasia-kediri-1"
 
@@ -118,7 +119,7 @@ class ServeProcess:
 def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
     """Serve ``dep`` with waitress in a thread until the generator is closed."""
     app = make_app(dep)
-    server = gate.create_server(app, host="127.0.0.1", port=0, threads=8)
+    server = gate.create_server(WebApp(app), host="127.0.0.1", port=0, threads=8)
     stop = threading.Event()
     notifier = start_notifier(app, stop)  # Bentrok calendars and mail, as under serve
 

@@ -95,6 +95,14 @@ class ForbiddenChangeError(KalenderError):
     condition = "need-privileges"
 
 
+class NoFeedError(KalenderError):
+    """A feed asked for by a filter that names nothing (``?opd=`` of no OPD)."""
+
+    status = 404
+    reason = "Tidak Ditemukan"
+    condition = "feed-exists"
+
+
 class CliError(Exception):
     """An error of the ``kalender`` command, shown as one line; exit code 1."""
 

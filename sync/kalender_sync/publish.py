@@ -32,9 +32,14 @@ NAMES = {
 }
 
 
-def feed_name(calendar: str, full: bool = False) -> str:
-    """File stem of a calendar's feed, e.g. ``publik-agenda`` (``-penuh`` for all history)."""
-    return calendar.replace("/", "-") + ("-penuh" if full else "")
+def feed_name(calendar: str, full: bool = False, opd: str | None = None) -> str:
+    """File stem of a calendar's feed, e.g. ``publik-agenda`` (``-penuh`` for all history).
+
+    ``opd``: the public agenda of one OPD (``/publik/agenda/?opd=<id>``),
+    ``publik-agenda-opd-<id>``.
+    """
+    return calendar.replace("/", "-") + ("-penuh" if full else "") + (
+        f"-opd-{opd}" if opd else "")
 
 
 def split(text: str) -> tuple[dict[str, str], list[str]]:
@@ -98,17 +103,22 @@ def _atomic(path: Path, data: bytes) -> None:
 
 
 def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[str, str],
-            now: int) -> list[str]:
-    """Render the feeds of ``calendars`` (the public one windowed and whole)."""
+            now: int, opds: Iterable[str] = ()) -> list[str]:
+    """Render the feeds of ``calendars`` (the public one windowed, whole and per OPD)."""
     written = []
     # the public agenda first: it is what subscribers wait for
     for calendar in sorted(set(calendars), key=lambda c: (c != "publik/agenda", c)):
         title = titles.get(calendar) or NAMES.get(calendar, calendar)
         if calendar == "publik/agenda":
             window = (now - WINDOW_PAST_DAYS * DAY, now + WINDOW_FUTURE_DAYS * DAY)
-            body = render(calendar, state.calendar_texts(calendar, *window), title)
+            rows = list(state.calendar_rows(calendar, *window))
+            body = render(calendar, (text for _, text in rows), title)
             if write_feed(folder, feed_name(calendar), body):
                 written.append(feed_name(calendar))
+            for opd, opd_title in _per_opd(rows, opds, titles, title):
+                body = render(calendar, (text for o, text in rows if o == opd), opd_title)
+                if write_feed(folder, feed_name(calendar, opd=opd), body):
+                    written.append(feed_name(calendar, opd=opd))
             body = render(calendar, state.calendar_texts(calendar), title)
             if write_feed(folder, feed_name(calendar, full=True), body):
                 written.append(feed_name(calendar, full=True))
@@ -117,3 +127,10 @@ def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[s
             if write_feed(folder, feed_name(calendar), body):
                 written.append(feed_name(calendar))
     return written
+
+
+def _per_opd(rows: list[tuple[str, str]], opds: Iterable[str], titles: dict[str, str],
+             title: str) -> list[tuple[str, str]]:
+    """(OPD id, feed title) of every per-OPD public feed: each registered OPD, even empty."""
+    ids = dict.fromkeys([*opds, *(opd for opd, _ in rows)])
+    return [(opd, titles.get(f"opd/{opd}", f"{title} - {opd}")) for opd in ids]

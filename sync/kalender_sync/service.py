@@ -30,6 +30,7 @@ from kalender_sync import publish
 from kalender_sync.plan import LEADERS, PUBLIC, Change, describe, plan
 from kalender_sync.source import Reader
 from kalender_sync.state import Output, State
+from kalender_sync.webindex import WebIndex
 
 logger = logging.getLogger("kalender.sync")
 SECRET_FILE = "sync.secret"  # noqa: S105 - a file name, not a password
@@ -85,6 +86,7 @@ class SyncService:
         self.http.auth = (self.login, password)
         self.reader = Reader(self.url, self.login, password)
         self.state = State(dep.root / "sync.db")
+        self.web = WebIndex(dep.root / "sync.db")
         self.feeds = dep.root / "feeds"
         self._ensured: set[str] = set()
         self._publish_all = True
@@ -94,6 +96,7 @@ class SyncService:
         """Release connections."""
         self.reader.close()
         self.http.close()
+        self.web.close()
         self.state.close()
 
     def run_once(self, dry_run: bool = False, only: set[str] | None = None) -> Report:
@@ -128,13 +131,18 @@ class SyncService:
             if not dry_run:
                 titles = {f"ruang/{v.id}": f"Pemakaian {v.name}" for v in venues}
                 titles |= {f"orang/{p.id}": f"Agenda {p.title}" for p in persons}
+                titles |= {f"opd/{o.id}": f"Agenda Publik {o.name}" for o in opds}
                 if self._publish_all:  # first pass of this process, or a failed render
                     touched |= {PUBLIC, LEADERS, *self.state.calendars()}
                 if touched:
                     self._publish_all = True
                     report.feeds = publish.publish(self.state, self.feeds, touched, titles,
-                                                   int(time.time()))
+                                                   int(time.time()), [o.id for o in opds])
                     self._publish_all = False
+                # the web pages' occurrences follow the written public copies
+                names = {o.id: o.name for o in opds}
+                self.web.refresh(matcher, lambda opd: names.get(opd, opd),
+                                 dt.datetime.now(dt.UTC))
             report.seconds = time.monotonic() - began
             return report
 

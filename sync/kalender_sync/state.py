@@ -122,13 +122,18 @@ class State:
     def calendar_texts(self, calendar: str, start: int | None = None, end: int | None = None
                        ) -> Iterator[str]:
         """Texts of the written copies in ``calendar``, optionally overlapping a window."""
-        sql = "SELECT text FROM outputs WHERE calendar = ? AND key IS NOT NULL"
+        for _opd, text in self.calendar_rows(calendar, start, end):
+            yield text
+
+    def calendar_rows(self, calendar: str, start: int | None = None, end: int | None = None
+                      ) -> Iterator[tuple[str, str]]:
+        """(source OPD, text) of the written copies in ``calendar``, optionally windowed."""
+        sql = "SELECT opd, text FROM outputs WHERE calendar = ? AND key IS NOT NULL"
         args: list[object] = [calendar]
         if start is not None and end is not None:
             sql += " AND span_end >= ? AND span_start <= ?"
             args += [start, end]
-        for (text,) in self.db.execute(sql + " ORDER BY span_start, href", args):
-            yield text
+        yield from self.db.execute(sql + " ORDER BY span_start, href", args)
 
     def calendars(self) -> list[str]:
         """Output calendars that hold copies."""

@@ -28,6 +28,7 @@ from kalender.visibility import (
     public_text,
     shown,
 )
+from kalender_sync.occurrences import category_values, organiser_line
 
 __all__ = ["PUBLIC_PROPERTIES", "Source", "content_key", "full_copy", "occupancy_copy",
            "output_href", "output_uid", "parse", "public_copy", "public_text", "stamped"]
@@ -103,11 +104,11 @@ def _copy_event(event: icalendar.cal.Component, keep: Iterable[str] | None) -> i
 
 
 def _organiser_note(event: icalendar.Event, opd_name: str) -> None:
-    """Name the organising OPD in CATEGORIES and in a DESCRIPTION line."""
-    event.pop("CATEGORIES", None)
-    event.add("CATEGORIES", [opd_name])
+    """Name the organising OPD in CATEGORIES (after the PIC's own) and a DESCRIPTION line."""
+    own = category_values(event.pop("CATEGORIES", None))
+    event.add("CATEGORIES", [*(c for c in own if c != opd_name), opd_name])
     description = str(event.get("DESCRIPTION", "")).rstrip()
-    line = f"Penyelenggara: {opd_name}"
+    line = organiser_line(opd_name)
     event.pop("DESCRIPTION", None)
     event.add("DESCRIPTION", f"{description}\n\n{line}" if description else line)
 

@@ -40,6 +40,7 @@ from kalender.dav.storage import Storage
 from kalender.deployment import Deployment
 from kalender.notify import worker
 from kalender.notify.channel import POSTED
+from kalender.web.app import WebApp
 
 logger = logging.getLogger("kalender")
 
@@ -113,7 +114,7 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     configuration = load_configuration(dep)
     level = setup_logging(configuration)
     application = make_app(dep)
-    app = RequestLog(application, quiet=_sync_logins(dep))
+    app = RequestLog(WebApp(application), quiet=_sync_logins(dep))
     # waitress with the deployment's body and header limits (kalender.dav.gate)
     server = gate.create_server(app, host=host, port=port, threads=threads,
                                 ident="Kalender OPD", clear_untrusted_proxy_headers=True)

@@ -23,7 +23,7 @@ from kalender.dav.base import REASON_HEADER, answered, error_response, for_clien
 from kalender.dav.login import LoginPart, basic_credentials, client_address, throttle_limits
 from kalender.dav.properties import PropertiesPart
 from kalender.dav.recording import RecordingPart
-from kalender.errors import KalenderError
+from kalender.errors import KalenderError, NoFeedError
 from kalender.roles import PUBLIC_AGENDA
 
 
@@ -131,6 +131,9 @@ class Application(PropertiesPart, RecordingPart, LoginPart):
         permissions = self._rights.authorization(user, user_groups, path)
         if "r" not in permissions and "i" not in permissions:
             return httputils.NOT_ALLOWED
+        if not found[1]:  # /publik/agenda/?opd=<id> of no registered OPD
+            return error_response(NoFeedError("Tidak ada agenda publik untuk OPD itu; lihat "
+                                              "daftar OPD di halaman agenda kota."))
         return feeds.answer(environ, *found, public=path == PUBLIC_AGENDA)
 
     # -- write paths ---------------------------------------------------------

@@ -20,12 +20,17 @@ from radicale import types
 
 #: Output calendars with a rendered feed: /publik/agenda/, /ruang/<id>/, ...
 FEED_PATH = re.compile(r"^/(publik/agenda|pimpinan/agenda|ruang/[a-z0-9-]+|orang/[a-z0-9-]+)/$")
+OPD_ID = re.compile(r"^[a-z0-9-]{1,64}$")
 #: Query parameters asking for the whole history of the public agenda.
 FULL_PARAMS = ("penuh", "semua", "full")
 
 
 def feed_file(folder: Path, path: str, query: str) -> tuple[Path, dict[str, str]] | None:
-    """(file, metadata) of the feed for a collection path, or None if there is none."""
+    """(file, metadata) of the feed for a collection path, or None if there is none.
+
+    A per-OPD public feed that does not exist is ``(path, {})``: the caller
+    answers 404 rather than handing the whole agenda to Radicale.
+    """
     match = FEED_PATH.match(path)
     if match is None:
         return None
@@ -34,11 +39,15 @@ def feed_file(folder: Path, path: str, query: str) -> tuple[Path, dict[str, str]
     params = parse_qs(query)
     if calendar == "publik/agenda" and any(p in params for p in FULL_PARAMS):
         name += "-penuh"
+    opd = params.get("opd", [""])[0].strip().lower()
+    if calendar == "publik/agenda" and opd:
+        # one OPD's public agenda; an id that names no OPD has no feed (404)
+        name += f"-opd-{opd}" if OPD_ID.match(opd) else "-opd-tidak-ada"
     body, meta = folder / f"{name}.ics", folder / f"{name}.json"
     try:
         return body, json.loads(meta.read_text("utf-8"))
     except (FileNotFoundError, ValueError):
-        return None
+        return (body, {}) if "-opd-" in name else None
 
 
 def not_modified(environ: types.WSGIEnviron, meta: dict[str, str]) -> bool:
