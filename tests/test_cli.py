@@ -75,6 +75,9 @@ def test_user_add_errors(deployment: Deployment) -> None:
     reserved = run("user", "add", "publik", "--role", "admin", "--dir", d,
                    "--password-stdin", stdin=PASSWORD + "\n")
     assert reserved.returncode == 1 and "dicadangkan" in reserved.stderr
+    web = run("user", "add", "layar", "--role", "pimpinan", "--dir", d,
+              "--password-stdin", stdin=PASSWORD + "\n")  # /layar/ is the lobby screen
+    assert web.returncode == 1 and "halaman web" in web.stderr
     bad_role = run("user", "add", "budi", "--role", "bos", "--dir", d)
     assert bad_role.returncode == 2 and "bos" in bad_role.stderr
     short = run("user", "add", "budi", "--role", "admin", "--dir", d, "--password-stdin",

@@ -22,6 +22,10 @@ from kalender.filechange import write_atomic
 
 #: First path segments with a meaning of their own; never usable as logins.
 RESERVED_SEGMENTS = frozenset({"opd", "publik", "pimpinan", "ruang", "orang", "bentrok"})
+#: First path segments of the web pages (kalender.web.app): refused for new logins only,
+#: so an existing account of that name keeps working over CalDAV.
+WEB_SEGMENTS = frozenset({"kegiatan", "layar", "cetak", "aset", "masuk", "keluar",
+                          "ketersediaan", "admin"})
 ROLES = ("pic", "pimpinan", "admin", "sync")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 #: A new login (README, "Akun"): lowercase letters, digits, '.', '_', '-', '@', at most
@@ -120,6 +124,9 @@ def check_email(value: str) -> str:
 def check_login(login: str) -> str:
     """Return ``login`` if a new account may use it (LOGIN_RE), else raise RegistryError."""
     _check_reserved(login)
+    if login.lower() in WEB_SEGMENTS:
+        raise RegistryError(f"login {login!r} adalah alamat halaman web Kalender OPD; "
+                            "pilih login lain")
     if not LOGIN_RE.match(login):
         hint = f"; misalnya {login.lower()!r}" if LOGIN_RE.match(login.lower()) else ""
         raise RegistryError(
