@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kalender import registry, upgrade
+from kalender import places, registry, upgrade
 from kalender.clash.match import Matcher
 from kalender.deployment import Deployment
 from kalender.registry import RegistryError
@@ -164,3 +165,56 @@ def test_upgrade_fixes_shipped_venue_rows_only(tmp_path: Path) -> None:
     upgrade.upgrade(edited)
     kept = edited.venues_csv.read_text("utf-8")
     assert "Balaikota Kediri;Lapangan Upacara" in kept and "GOR Joyobo," not in kept
+
+
+VENUES_WITH_COORDINATES = (
+    "id,name,building,aliases,capacity,setup_min,teardown_min,parent,coordinates\n"
+    'balai,Balai Kota,,,1,0,0,,"-7.8166,112.0119"\n'
+    "gni,Gedung Nasional Indonesia,,,1,0,0,,\n"
+    'ujung,Ujung Dunia,,,1,0,0,,"-90,180.0"\n')
+
+
+def test_venue_coordinates_read_validate_and_round_trip(tmp_path: Path) -> None:
+    """lat,lon in decimal degrees: read, written back as read; a bad cell names its line."""
+    path = tmp_path / "venues.csv"
+    path.write_text(VENUES_WITH_COORDINATES, encoding="utf-8")
+    venues = places.read_venues(path)
+    assert [v.coordinates for v in venues] == [(-7.8166, 112.0119), None, (-90.0, 180.0)]
+    assert places.venues_text(venues) == VENUES_WITH_COORDINATES.replace("-90,", "-90.0,")
+    assert places.read_venues(path) == places.parse_venues(
+        io.StringIO(places.venues_text(venues), newline=""))
+    assert places.parse_coordinates(" -7.8166 , 112.0119 ") == (-7.8166, 112.0119)
+    for bad in ("95,1", "-7.8,181", "-7.8166", "-7.8,112.0,3", "1e1,2", "nan,1", "inf,1",
+                "7°49'S,112°0'E", "-7,8166;112,0119", ",", "-7.8, "):
+        path.write_text(VENUES_WITH_COORDINATES.replace("-7.8166,112.0119", bad), "utf-8")
+        with pytest.raises(RegistryError, match=r"venues.csv:2: koordinat .* tidak valid"):
+            places.read_venues(path)
+    # a venues.csv from before the column reads as venues without coordinates
+    path.write_text("id,name,building,aliases,capacity,setup_min,teardown_min,parent\n"
+                    "balai,Balai Kota,,,1,0,0,\n", encoding="utf-8")
+    assert [v.coordinates for v in places.read_venues(path)] == [None]
+
+
+def test_venue_coordinates_through_the_cli(dep: Deployment) -> None:
+    """``venue add --koordinat`` and ``venue set --koordinat``; a bad pair writes nothing."""
+    d = str(dep.root)
+    added = run("venue", "add", "aula-baru", "Aula Baru", "--koordinat", "-7.8201,112.0107",
+                "--dir", d)
+    assert added.returncode == 0, added.stderr
+    assert {v.id: v.coordinates for v in dep.venues()}["aula-baru"] == (-7.8201, 112.0107)
+    before = dep.venues_csv.read_bytes()
+    for args, why in ((("add", "aula-lain", "Aula Lain", "--koordinat", "112.0107,-7.8201"),
+                       "lintang -90..90"), (("set", "gni", "--koordinat", "-7.8201"),
+                                            "tulis lintang,bujur"),
+                      (("set", "tidak-ada", "--koordinat", "-7.8,112.0"), "tidak terdaftar")):
+        refused = run("venue", *args, "--dir", d)
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+        assert why in refused.stderr and "Traceback" not in refused.stderr
+    assert dep.venues_csv.read_bytes() == before
+    assert run("venue", "set", "gni", "--koordinat=-7.8190, 112.0150", "--dir", d).returncode == 0
+    assert {v.id: v.coordinates for v in dep.venues()}["gni"] == (-7.819, 112.015)
+    assert "gni" in run("venue", "list", "--dir", d).stdout.split("koordinat -7.819,112.015")[0]
+    assert run("venue", "set", "gni", "--koordinat", "", "--dir", d).returncode == 0
+    assert {v.id: v.coordinates for v in dep.venues()}["gni"] is None
+    # the shipped registry places the rooms of Balai Kota Kediri on the map
+    assert {v.id: v.coordinates for v in dep.venues()}["ruang-joyoboyo"] == (-7.8166, 112.0119)

@@ -95,3 +95,35 @@ def test_private_flags_follow_the_visibility_rule(tmp_path: Path) -> None:
     assert upgrade.upgrade(dep) == ["indeks: 1 jadwal kini dirahasiakan dalam jawaban bentrok"]
     assert db.execute("SELECT private FROM slots").fetchall() == [(1,)]
     assert upgrade.upgrade(dep) == []
+
+
+def test_venue_coordinates_column_added(old: Deployment) -> None:
+    """venues.csv gains the empty ``coordinates`` column; its rows stay byte for byte."""
+    before = old.venues_csv.read_text("utf-8")
+    header, rows = before.split("\n", 1)
+    assert "coordinates" not in header
+    assert all(v.coordinates is None for v in old.venues())  # the old file reads as it is
+    done = upgrade.upgrade(old)
+    assert any("kolom coordinates" in line for line in done), done
+    fixed = rows
+    for row, new in upgrade.SHIPPED_VENUE_FIXES.items():  # the 0.3 step's own change
+        fixed = fixed.replace(row + "\n", new + "\n")
+    assert old.venues_csv.read_text("utf-8") == header + ",coordinates\n" + fixed
+    assert upgrade.upgrade(old) == []
+    assert cli.main(["venue", "set", "ruang-joyoboyo", "--koordinat", "-7.8166,112.0119",
+                     "--dir", str(old.root)]) == 0
+    assert {v.id: v.coordinates for v in old.venues()}["ruang-joyoboyo"] == (-7.8166, 112.0119)
+    assert upgrade.upgrade(old) == []
+
+
+def test_venue_coordinates_header_keeps_crlf(old: Deployment) -> None:
+    """A venues.csv saved by a spreadsheet (CRLF) keeps its line ends."""
+    upgrade.upgrade(old)  # the 0.3 step first: it rewrites with LF
+    text = old.venues_csv.read_text("utf-8").replace(",coordinates\n", "\n", 1)
+    text = text.replace("\n", "\r\n")
+    old.venues_csv.write_bytes(text.encode("utf-8"))
+    upgrade.upgrade(old)
+    after = old.venues_csv.read_bytes().decode("utf-8")
+    assert after.split("\r\n", 1)[0].endswith(",parent,coordinates")
+    assert after.count("\r\n") == text.count("\r\n") and "\r\r" not in after
+    assert len(old.venues()) == text.count("\r\n") - 1

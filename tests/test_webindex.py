@@ -115,7 +115,8 @@ def sync_once(live: LiveServer) -> None:
 def test_the_index_follows_pic_writes(live: LiveServer) -> None:
     tag = uuid.uuid4().hex[:8]
     put(live, "pic-x", f"/opd/dinkes/{tag}-a.ics",
-        ics(f"{tag}a", f"Posyandu {tag}", extra="CATEGORIES:Kesehatan", start="080000"))
+        ics(f"{tag}a", f"Posyandu {tag}", start="080000",
+            extra="CATEGORIES:Kesehatan|ATTENDEE;CN=Wali Kota Kediri:mailto:wk@example.org"))
     put(live, "pic-x", f"/opd/dinkes/{tag}-b.ics", ics(f"{tag}b", f"Rapat rahasia {tag}",
                                                        klass="CONFIDENTIAL", location="Aula X"))
     put(live, "pic-y", f"/opd/dinsos/{tag}-c.ics", ics(f"{tag}c", f"Pribadi {tag}",
@@ -142,6 +143,18 @@ def test_the_index_follows_pic_writes(live: LiveServer) -> None:
         assert [o.title for o in index.search(tag, venue="ruang-kilisuci")] == [posyandu.title]
         assert [o.title for o in index.search(tag, category="Kesehatan")] == [posyandu.title]
         assert "Kesehatan" in index.categories()
+        # the leaders' agenda: every class, in full, with its class for each view to judge
+        full = {o.title: o for o in index.between(day, day + dt.timedelta(days=1),
+                                                   calendar="pimpinan/agenda")}
+        assert full[f"Pribadi {tag}"].klass == "PRIVATE" and not full[f"Pribadi {tag}"].internal
+        assert full[f"Rapat rahasia {tag}"].location == "Aula X"
+        assert full[f"Rapat rahasia {tag}"].klass == "CONFIDENTIAL"
+        assert full[f"Posyandu {tag}"].persons == ("wali-kota",)
+        assert [o.title for o in index.between(day, day + dt.timedelta(days=1),
+                                               calendar="pimpinan/agenda", person="wali-kota")
+                ] == [f"Posyandu {tag}"]
+        assert index.get(posyandu.id, "pimpinan/agenda") is not None
+        assert index.source_of(posyandu) == ("dinkes", f"{tag}-a.ics")
         before = index.version()
         live.request("pic-y", "DELETE", f"/opd/dinsos/{tag}-d.ics")
         sync_once(live)

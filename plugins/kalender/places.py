@@ -9,6 +9,7 @@ that check, "R. Joyoboyo" registered for a second venue would book both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -18,8 +19,14 @@ from kalender.clash.rules import Person, Venue
 from kalender.filechange import write_atomic
 from kalender.registry import RegistryError, check_id, checked, csv_rows, csv_text, read_file
 
+#: ``coordinates`` came with the web's map links (0.4): "-7.8166,112.0119", latitude then
+#: longitude. A file without the column reads as venues without coordinates;
+#: ``kalender.upgrade`` adds the empty column to the header.
 VENUE_FIELDS = ("id", "name", "building", "aliases", "capacity", "setup_min", "teardown_min",
-                "parent")
+                "parent", "coordinates")
+#: One coordinate as people copy it from a map: a plain decimal number (no exponent,
+#: no "nan" or "inf", which float() would accept).
+_DEGREES = re.compile(r"^[+-]?[0-9]{1,3}(?:\.[0-9]{1,15})?$")
 PERSON_FIELDS = ("id", "title", "emails", "aliases")
 
 
@@ -34,6 +41,37 @@ def _count(row: dict[str, str], key: str, default: int) -> int:
     if not raw.isdigit():
         raise RegistryError(f"{key} {raw!r} harus bilangan bulat >= 0")
     return int(raw)
+
+
+def parse_coordinates(text: str) -> tuple[float, float] | None:
+    """``"LAT,LON"`` in decimal degrees (WGS 84) as a pair; ``""`` is None.
+
+    Latitude -90..90 and longitude -180..180; anything else (the pair swapped beyond
+    range, degrees-minutes-seconds, one number only) is a RegistryError.
+    """
+    if not text.strip():
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) == 2 and all(_DEGREES.match(p) for p in parts):
+        lat, lon = float(parts[0]), float(parts[1])
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            return lat, lon
+    raise RegistryError(
+        f"koordinat {text!r} tidak valid: tulis lintang,bujur dalam derajat desimal "
+        "(lintang -90..90, bujur -180..180), contoh: -7.8166,112.0119")
+
+
+def _degrees(value: float) -> str:
+    """One coordinate as written back: the shortest text that reads as the same float."""
+    text = repr(value)
+    return text if "e" not in text else f"{value:.15f}".rstrip("0").rstrip(".")
+
+
+def coordinates_text(coordinates: tuple[float, float] | None) -> str:
+    """The ``coordinates`` cell of a venue (``""`` when it has none)."""
+    if coordinates is None:
+        return ""
+    return f"{_degrees(coordinates[0])},{_degrees(coordinates[1])}"
 
 
 class _Names:
@@ -86,7 +124,8 @@ def parse_venues(f: TextIO, source: Path | None = None, check_names: bool = True
                 raise RegistryError("capacity minimal 1")
             venue = Venue(vid, row["name"], row.get("building", ""), _list(row.get("aliases", "")),
                           capacity, _count(row, "setup_min", 0), _count(row, "teardown_min", 0),
-                          row.get("parent") or None)
+                          row.get("parent") or None,
+                          parse_coordinates(row.get("coordinates", "")))
             if check_names:
                 names.claim(vid, [("nama", venue.name), *(("alias", a) for a in venue.aliases)],
                             parenthetical=False)
@@ -118,7 +157,8 @@ def venues_text(venues: Iterable[Venue], check_names: bool = True) -> str:
     """The checked text of a venue registry (RegistryError when it would not read back)."""
     return checked(csv_text(VENUE_FIELDS, (
         (v.id, v.name, v.building, ";".join(v.aliases), str(v.capacity), str(v.setup_min),
-         str(v.teardown_min), v.parent or "") for v in venues)),
+         str(v.teardown_min), v.parent or "", coordinates_text(v.coordinates))
+        for v in venues)),
         lambda f, source: parse_venues(f, source, check_names))
 
 

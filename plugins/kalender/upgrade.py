@@ -113,9 +113,32 @@ def _visibility_rule(dep: Deployment) -> str | None:
     return f"indeks: {changed} jadwal kini dirahasiakan dalam jawaban bentrok" if changed else None
 
 
+def _venue_coordinates(dep: Deployment) -> str | None:
+    """venues.csv: the empty ``coordinates`` column for the web's map links (0.4).
+
+    Only the header line changes: CSV rows shorter than the header read as empty
+    cells (RFC 4180 leaves that to the reader; ``csv.DictReader`` fills them in), so
+    every row, edited or as shipped, stays byte for byte as the admin left it.
+    """
+    path = dep.venues_csv
+    try:
+        text = path.read_bytes().decode("utf-8")  # not read_text: it would turn CRLF into LF
+    except (OSError, UnicodeDecodeError):
+        return None  # missing or unreadable: the registry reader says so
+    header = text.split("\n", 1)[0]
+    names = [n.strip() for n in header.rstrip("\r").split(",")]
+    if names[0] != "id" or "coordinates" in names:
+        return None  # not a registry header (the reader says so) or already upgraded
+    end = len(header.rstrip("\r"))
+    replace_file(path, text[:end] + ",coordinates" + text[end:])
+    return ("venues.csv: kolom coordinates (lintang,bujur untuk tautan peta) ditambahkan; "
+            "isi dengan 'kalender venue set ID --koordinat LAT,LON'")
+
+
 #: Every step, oldest first; each returns a one-line description when it changed something.
 STEPS: list[Callable[[Deployment], str | None]] = [_plugin_paths, _shipped_venues,
-                                                   _quiet_logging, _visibility_rule]
+                                                   _quiet_logging, _visibility_rule,
+                                                   _venue_coordinates]
 
 
 def upgrade(dep: Deployment) -> list[str]:

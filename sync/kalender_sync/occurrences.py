@@ -1,9 +1,11 @@
-"""The public agenda's occurrences: what the web pages, JSON and lobby screen list.
+"""Occurrences of the rendered agendas: what the web pages, JSON and lobby screen list.
 
-Pure: one public copy (the output of ``kalender_sync.transform.public_copy``,
-so already filtered by ``kalender.visibility``) in, its occurrences out, one
-per instance of the series (RFC 5545 §3.8.5: RRULE, RDATE, EXDATE; overrides
-by RECURRENCE-ID, §3.8.4.4) within a horizon.
+Pure: one copy of an output calendar in, its occurrences out, one per
+instance of the series (RFC 5545 §3.8.5: RRULE, RDATE, EXDATE; overrides by
+RECURRENCE-ID, §3.8.4.4) within a horizon. A public copy (the output of
+``kalender_sync.transform.public_copy``) is already filtered by
+``kalender.visibility``; a leaders' copy (``full_copy``) holds every detail,
+and its occurrences carry their class so each view asks the visibility rule.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import icalendar
 import recurring_ical_events
 
 from kalender.clash.match import Matcher
-from kalender.visibility import PUBLIC, class_of_value
+from kalender.visibility import PUBLIC, class_of_value, event_class
 
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
@@ -39,6 +41,8 @@ class Occurrence:
     description: str  #: public text (kalender.visibility.public_text), no "Penyelenggara" line
     status: str  #: STATUS (RFC 5545 §3.8.1.11): "CONFIRMED", "TENTATIVE", "CANCELLED" or ""
     internal: bool  #: a CONFIDENTIAL block: only its time and OPD may be shown
+    klass: str = PUBLIC  #: the effective CLASS (kalender.visibility), for the leaders' views
+    persons: tuple[str, ...] = ()  #: registered key persons taking part (leaders' copies)
 
     @property
     def path(self) -> str:
@@ -98,11 +102,17 @@ def page_id(uid: str, instance: dt.datetime | None) -> str:
     return digest if instance is None else f"{digest}-{instance.astimezone(WIB):%Y%m%dT%H%M}"
 
 
-def expand(text: str, opd: str, opd_name: str, matcher: Matcher, now: dt.datetime
-           ) -> tuple[list[Occurrence], bool]:
-    """(occurrences of one public copy up to the horizon, whether the series goes beyond it)."""
+def expand(text: str, opd: str, opd_name: str, matcher: Matcher, now: dt.datetime,
+           public: bool = True) -> tuple[list[Occurrence], bool]:
+    """(occurrences of one copy up to the horizon, whether the series goes beyond it).
+
+    ``public``: a copy of the public agenda (CONFIDENTIAL ones are blocks);
+    else a leaders' copy, in full detail with its key persons.
+    """
     cal = icalendar.Calendar.from_ical(text)
     events: list[Any] = list(cal.walk("VEVENT"))
+    series = {str(e.get("UID", "")): class_of_value(e.get("CLASS")) for e in events
+              if e.get("RECURRENCE-ID") is None}  # overrides are at least as restricted
     recurring = any(e.get("RRULE") is not None or e.get("RDATE") is not None
                     or e.get("RECURRENCE-ID") is not None for e in events)
     horizon = now + dt.timedelta(days=HORIZON_DAYS)
@@ -118,7 +128,8 @@ def expand(text: str, opd: str, opd_name: str, matcher: Matcher, now: dt.datetim
         instance = _aware(rid.dt)[0] if recurring and rid is not None else (
             start if recurring else None)
         uid = str(component.get("UID", ""))
-        internal = class_of_value(component.get("CLASS")) != PUBLIC
+        klass = event_class(component, series.get(uid))
+        internal = public and klass != PUBLIC
         venues = () if internal else tuple(sorted(matcher.venues(component)[0]))
         result.append(Occurrence(
             id=page_id(uid, instance), uid=uid, opd=opd, opd_name=opd_name,
@@ -128,6 +139,7 @@ def expand(text: str, opd: str, opd_name: str, matcher: Matcher, now: dt.datetim
             venue=venues[0] if venues else None,
             categories=() if internal else _categories(component, opd_name),
             description="" if internal else _description(component, opd_name),
-            status=str(component.get("STATUS", "")).strip().upper(), internal=internal))
+            status=str(component.get("STATUS", "")).strip().upper(), internal=internal,
+            klass=klass, persons=() if public else tuple(sorted(matcher.persons(component)))))
     result.sort(key=lambda o: (o.start, o.id))
     return result, endless

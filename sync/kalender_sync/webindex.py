@@ -1,8 +1,8 @@
-"""The rendered data of the web pages: occurrences of the public agenda in ``sync.db``.
+"""The rendered data of the web pages: occurrences of the agendas in ``sync.db``.
 
 Written by the sync service after each pass (:meth:`WebIndex.refresh`: every
-public copy written since is expanded into its occurrences by
-``kalender_sync.occurrences``), read by every page of ``kalender.web``
+copy of the public and the leaders' agenda written since is expanded into its
+occurrences by ``kalender_sync.occurrences``), read by every page of ``kalender.web``
 through a connection of its own. SQLite in WAL mode lets readers run beside
 the writer, and nothing here touches Radicale's storage or its lock, so a
 burst of readers never slows an OPD's write.
@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +28,31 @@ from kalender_sync.publish import WINDOW_FUTURE_DAYS, WINDOW_PAST_DAYS
 from kalender_sync.state import SCHEMA as STATE_SCHEMA
 
 PUBLIC = "publik/agenda"
+LEADERS = "pimpinan/agenda"
+#: The calendars indexed: the public agenda and the leaders' (full detail).
+CALENDARS = (PUBLIC, LEADERS)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_items (
-    href  TEXT PRIMARY KEY,               -- the public copy (outputs.href)
-    key   TEXT NOT NULL,                  -- its content key when indexed
-    until INTEGER);                       -- epoch up to which an endless series is listed
+    calendar TEXT NOT NULL,               -- publik/agenda or pimpinan/agenda
+    href     TEXT NOT NULL,               -- the copy (outputs.href)
+    key      TEXT NOT NULL,               -- its content key when indexed
+    until    INTEGER,                     -- epoch up to which an endless series is listed
+    PRIMARY KEY (calendar, href));
 CREATE TABLE IF NOT EXISTS web_occurrences (
-    id       TEXT PRIMARY KEY,            -- the page id, /kegiatan/<id>
+    calendar TEXT NOT NULL,
+    id       TEXT NOT NULL,               -- the page id, /kegiatan/<id>
     href     TEXT NOT NULL,
     start    INTEGER NOT NULL,            -- epoch seconds
     end      INTEGER NOT NULL,
     opd      TEXT NOT NULL,
     venue    TEXT,
     category TEXT NOT NULL,               -- "\x1f"-separated, with one at each end
+    persons  TEXT NOT NULL,               -- key person ids, the same way
     words    TEXT NOT NULL,               -- title, place, OPD, description, casefolded
-    data     TEXT NOT NULL);              -- the Occurrence as JSON
-CREATE INDEX IF NOT EXISTS web_occurrences_start ON web_occurrences (start);
-CREATE INDEX IF NOT EXISTS web_occurrences_href ON web_occurrences (href);
+    data     TEXT NOT NULL,               -- the Occurrence as JSON
+    PRIMARY KEY (calendar, id));
+CREATE INDEX IF NOT EXISTS web_occurrences_start ON web_occurrences (calendar, start);
+CREATE INDEX IF NOT EXISTS web_occurrences_href ON web_occurrences (calendar, href);
 CREATE TABLE IF NOT EXISTS web_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 SEP = "\x1f"
@@ -63,11 +71,17 @@ def _from_json(text: str) -> Occurrence:
     fields["start"] = dt.datetime.fromisoformat(fields["start"]).astimezone(WIB)
     fields["end"] = dt.datetime.fromisoformat(fields["end"]).astimezone(WIB)
     fields["categories"] = tuple(fields["categories"])
+    fields["persons"] = tuple(fields.get("persons", ()))
     return Occurrence(**fields)
 
 
 class WebIndex:
-    """Occurrences of the public agenda (tables ``web_items`` and ``web_occurrences``)."""
+    """Occurrences of the output agendas (tables ``web_items`` and ``web_occurrences``).
+
+    Every reading method takes ``calendar`` (the public agenda unless told)
+    and the filters ``opd``, ``venue``, ``category``, ``person`` (ids) and
+    ``q`` (every word must appear in title, place, OPD or description).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -82,54 +96,79 @@ class WebIndex:
         self.db.close()
 
     # -- reading ---------------------------------------------------------------
-    def _select(self, where: str, args: list[object], opd: str | None, venue: str | None,
-                category: str | None, q: str | None, limit: int | None) -> list[Occurrence]:
-        """Occurrences matching ``where`` and the filters, by start then title."""
-        if opd:
-            where, args = where + " AND opd = ?", [*args, opd]
-        if venue:
-            where, args = where + " AND venue = ?", [*args, venue]
-        if category:
-            where, args = where + " AND instr(category, ?) > 0", [*args, SEP + category + SEP]
-        for word in (q or "").casefold().split():
+    def _rows(self, sql: str, args: Sequence[object]) -> list[Any]:
+        """The rows of one query."""
+        with self._lock:
+            return self.db.execute(sql, args).fetchall()
+
+    def _where(self, calendar: str, window: tuple[dt.datetime, dt.datetime] | None,
+               filters: dict[str, str | None]) -> tuple[str, list[object]]:
+        """The condition of a query: calendar, window, filters."""
+        where = "calendar = ?"
+        args: list[object] = [calendar]
+        if window is not None:
+            a, b = int(window[0].timestamp()), int(window[1].timestamp())
+            longest = int(self._meta("longest") or 0)  # bounds the index range of ``start``
+            # an instant (end == start) at ``a`` overlaps too (RFC 4791 §9.9's rule)
+            where += " AND start >= ? AND start < ? AND (end > ? OR start = ?)"
+            args += [a - longest, b, a, a]
+        unknown = set(filters) - {"opd", "venue", "category", "person", "q"}
+        if unknown:
+            raise TypeError(f"unknown filters {sorted(unknown)}")
+        if filters.get("opd"):
+            where, args = where + " AND opd = ?", [*args, filters["opd"]]
+        if filters.get("venue"):
+            where, args = where + " AND venue = ?", [*args, filters["venue"]]
+        for column, key in (("category", "category"), ("persons", "person")):
+            if filters.get(key):
+                where += f" AND instr({column}, ?) > 0"
+                args.append(SEP + str(filters[key]) + SEP)
+        for word in (filters.get("q") or "").casefold().split():
             where, args = where + " AND instr(words, ?) > 0", [*args, word]
-        sql = f"SELECT data FROM web_occurrences WHERE {where} ORDER BY start, id"  # noqa: S608
+        return where, args
+
+    def _select(self, calendar: str, window: tuple[dt.datetime, dt.datetime] | None,
+                filters: dict[str, str | None], limit: int | None, newest_first: bool
+                ) -> list[Occurrence]:
+        """Occurrences by start then title (or the newest first)."""
+        where, args = self._where(calendar, window, filters)
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT data FROM web_occurrences WHERE {where} ORDER BY start {order}, id"  # noqa: S608
         if limit is not None:
             sql, args = sql + " LIMIT ?", [*args, limit]
-        with self._lock:
-            rows = self.db.execute(sql, args).fetchall()
-        found = [_from_json(text) for (text,) in rows]
-        found.sort(key=lambda o: (o.start, o.title.casefold(), o.id))
+        found = [_from_json(text) for (text,) in self._rows(sql, args)]
+        found.sort(key=lambda o: (o.start, o.title.casefold(), o.id), reverse=newest_first)
         return found
 
-    def between(self, start: dt.datetime, end: dt.datetime, *, opd: str | None = None,
-                venue: str | None = None, category: str | None = None, q: str | None = None,
-                limit: int | None = None) -> list[Occurrence]:
-        """Occurrences overlapping [start, end), by start then title, filtered."""
-        a, b = int(start.timestamp()), int(end.timestamp())
-        longest = int(self._meta("longest") or 0)  # bounds the index range of ``start``
-        # an instant (end == start) at ``a`` overlaps too (RFC 4791 §9.9's rule)
-        return self._select("start >= ? AND start < ? AND (end > ? OR start = ?)",
-                            [a - longest, b, a, a], opd, venue, category, q, limit)
+    def between(self, start: dt.datetime, end: dt.datetime, *, calendar: str = PUBLIC,
+                limit: int | None = None, newest_first: bool = False,
+                **filters: str | None) -> list[Occurrence]:
+        """Occurrences overlapping [start, end), by start then title (or newest first)."""
+        return self._select(calendar, (start, end), filters, limit, newest_first)
 
-    def search(self, q: str, *, opd: str | None = None, venue: str | None = None,
-               category: str | None = None, limit: int = 200) -> list[Occurrence]:
-        """Occurrences whose title, place, OPD or description hold every word of ``q``."""
-        return self._select("1", [], opd, venue, category, q, limit)
+    def count(self, start: dt.datetime, end: dt.datetime, *, calendar: str = PUBLIC,
+              **filters: str | None) -> int:
+        """How many occurrences :meth:`between` would list without a limit."""
+        where, args = self._where(calendar, (start, end), filters)
+        sql = f"SELECT count(*) FROM web_occurrences WHERE {where}"  # noqa: S608
+        return int(self._rows(sql, args)[0][0])
 
-    def get(self, occurrence_id: str) -> Occurrence | None:
+    def search(self, q: str, *, calendar: str = PUBLIC, limit: int = 200,
+               **filters: str | None) -> list[Occurrence]:
+        """Occurrences of every date holding every word of ``q``, by start."""
+        return self._select(calendar, None, {**filters, "q": q}, limit, False)
+
+    def get(self, occurrence_id: str, calendar: str = PUBLIC) -> Occurrence | None:
         """One occurrence by its page id."""
-        with self._lock:
-            row = self.db.execute("SELECT data FROM web_occurrences WHERE id = ?",
-                                  (occurrence_id,)).fetchone()
-        return _from_json(row[0]) if row else None
+        rows = self._rows("SELECT data FROM web_occurrences WHERE calendar = ? AND id = ?",
+                          (calendar, occurrence_id))
+        return _from_json(rows[0][0]) if rows else None
 
-    def categories(self) -> list[str]:
+    def categories(self, calendar: str = PUBLIC) -> list[str]:
         """Every category in use, sorted."""
-        with self._lock:
-            rows = self.db.execute("SELECT DISTINCT category FROM web_occurrences").fetchall()
-        found = {c for (text,) in rows for c in text.split(SEP) if c}
-        return sorted(found, key=str.casefold)
+        rows = self._rows("SELECT DISTINCT category FROM web_occurrences WHERE calendar = ?",
+                          (calendar,))
+        return sorted({c for (text,) in rows for c in text.split(SEP) if c}, key=str.casefold)
 
     def window(self, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
         """The public feed's window (what the JSON lists), from WIB midnights."""
@@ -138,13 +177,19 @@ class WebIndex:
         return (today - dt.timedelta(days=WINDOW_PAST_DAYS),
                 today + dt.timedelta(days=WINDOW_FUTURE_DAYS))
 
-    def source_text(self, uid: str) -> str | None:
-        """The public copy (VCALENDAR text) of the activity with this UID."""
+    def source_text(self, uid: str, calendar: str = PUBLIC) -> str | None:
+        """The copy (VCALENDAR text) of the activity with this UID."""
         href = uid.split("@", 1)[0] + ".ics"
-        with self._lock:
-            row = self.db.execute("SELECT text FROM outputs WHERE calendar = ? AND href = ? "
-                                  "AND key IS NOT NULL", (PUBLIC, href)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT text FROM outputs WHERE calendar = ? AND href = ? "
+                          "AND key IS NOT NULL", (calendar, href))
+        return rows[0][0] if rows else None
+
+    def source_of(self, occurrence: Occurrence) -> tuple[str, str] | None:
+        """(OPD id, item name in its OPD calendar) of the event an occurrence comes from."""
+        href = occurrence.uid.split("@", 1)[0] + ".ics"
+        rows = self._rows("SELECT opd, source FROM outputs WHERE calendar = ? AND href = ? "
+                          "AND key IS NOT NULL", (LEADERS, href))
+        return (rows[0][0], rows[0][1]) if rows else None
 
     def version(self) -> str:
         """A value that changes whenever the data changes."""
@@ -152,34 +197,36 @@ class WebIndex:
 
     def _meta(self, name: str) -> str | None:
         """One value of ``web_meta``."""
-        with self._lock:
-            row = self.db.execute("SELECT value FROM web_meta WHERE name = ?",
-                                  (name,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT value FROM web_meta WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
 
     # -- writing (the sync service) ----------------------------------------------
     def refresh(self, matcher: Matcher, opd_names: Callable[[str], str], now: dt.datetime
                 ) -> int:
-        """Index every public copy written since the last refresh; the copies indexed."""
+        """Index every copy written since the last refresh; the copies indexed."""
         soon = int((now + dt.timedelta(days=HORIZON_DAYS // 2)).timestamp())
-        with self._lock:
-            changed = self.db.execute(
-                "SELECT o.href, o.opd, o.text, o.key FROM outputs o "
-                "LEFT JOIN web_items w ON w.href = o.href WHERE o.calendar = ? AND "
-                "o.written = 1 AND o.key IS NOT NULL AND (w.key IS NULL OR w.key != o.key "
-                "OR w.until < ?)", (PUBLIC, soon)).fetchall()
-            gone = self.db.execute(
-                "SELECT href FROM web_items WHERE href NOT IN (SELECT href FROM outputs "
-                "WHERE calendar = ? AND key IS NOT NULL)", (PUBLIC,)).fetchall()
+        changed = self._rows(
+            "SELECT o.calendar, o.href, o.opd, o.text, o.key FROM outputs o "
+            "LEFT JOIN web_items w ON w.calendar = o.calendar AND w.href = o.href "
+            "WHERE o.calendar IN (?, ?) AND o.written = 1 AND o.key IS NOT NULL AND "
+            "(w.key IS NULL OR w.key != o.key OR w.until < ?)", (*CALENDARS, soon))
+        gone = self._rows(
+            "SELECT w.calendar, w.href FROM web_items w LEFT JOIN outputs o ON "
+            "o.calendar = w.calendar AND o.href = w.href AND o.key IS NOT NULL "
+            "WHERE o.href IS NULL", ())
         if not changed and not gone:
             return 0
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                for (href,) in gone:
-                    self._forget(href)
-                for href, opd, text, key in changed:
-                    self._index(href, opd, opd_names(opd), text, key, matcher, now)
+                for calendar, href in gone:
+                    self._forget(calendar, href)
+                longest = int(self._meta_locked("longest") or 0)
+                for calendar, href, opd, text, key in changed:
+                    longest = max(longest, self._index(calendar, href, opd, opd_names(opd),
+                                                       text, key, matcher, now))
+                self.db.execute("INSERT OR REPLACE INTO web_meta VALUES ('longest', ?)",
+                                (str(longest),))
                 self.db.execute("INSERT OR REPLACE INTO web_meta VALUES ('version', ?)",
                                 (str(int(self._meta_locked("version") or 0) + 1),))
                 self.db.execute("COMMIT")
@@ -193,27 +240,33 @@ class WebIndex:
         row = self.db.execute("SELECT value FROM web_meta WHERE name = ?", (name,)).fetchone()
         return row[0] if row else None
 
-    def _forget(self, href: str) -> None:
+    def _forget(self, calendar: str, href: str) -> None:
         """Drop a copy's occurrences."""
-        self.db.execute("DELETE FROM web_occurrences WHERE href = ?", (href,))
-        self.db.execute("DELETE FROM web_items WHERE href = ?", (href,))
+        self.db.execute("DELETE FROM web_occurrences WHERE calendar = ? AND href = ?",
+                        (calendar, href))
+        self.db.execute("DELETE FROM web_items WHERE calendar = ? AND href = ?",
+                        (calendar, href))
 
-    def _index(self, href: str, opd: str, opd_name: str, text: str, key: str,
-               matcher: Matcher, now: dt.datetime) -> None:
-        """Replace a copy's occurrences (an unreadable copy is left out, not fatal)."""
-        self._forget(href)
+    def _index(self, calendar: str, href: str, opd: str, opd_name: str, text: str, key: str,
+               matcher: Matcher, now: dt.datetime) -> int:
+        """Replace a copy's occurrences; the longest duration among them (seconds).
+
+        An unreadable copy is indexed as having none: the feed still carries it.
+        """
+        self._forget(calendar, href)
         try:
-            found, endless = expand(text, opd, opd_name, matcher, now)
-        except Exception:  # the feed still carries it; the page just cannot list it
+            found, endless = expand(text, opd, opd_name, matcher, now, calendar == PUBLIC)
+        except Exception:
             found, endless = [], False
         until = int((now + dt.timedelta(days=HORIZON_DAYS)).timestamp()) if endless else None
-        self.db.execute("INSERT INTO web_items VALUES (?, ?, ?)", (href, key, until))
-        longest = int(self._meta_locked("longest") or 0)
+        self.db.execute("INSERT INTO web_items VALUES (?, ?, ?, ?)", (calendar, href, key, until))
+        longest = 0
         for o in found:
             words = " ".join((o.title, o.location, o.opd_name, o.description)).casefold()
             a, b = int(o.start.timestamp()), int(o.end.timestamp())
             longest = max(longest, b - a)
-            self.db.execute("INSERT OR REPLACE INTO web_occurrences VALUES (?,?,?,?,?,?,?,?,?)",
-                            (o.id, href, a, b, o.opd, o.venue,
-                             SEP + SEP.join(o.categories) + SEP, words, _to_json(o)))
-        self.db.execute("INSERT OR REPLACE INTO web_meta VALUES ('longest', ?)", (str(longest),))
+            self.db.execute(
+                "INSERT OR REPLACE INTO web_occurrences VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (calendar, o.id, href, a, b, o.opd, o.venue, SEP + SEP.join(o.categories) + SEP,
+                 SEP + SEP.join(o.persons) + SEP, words, _to_json(o)))
+        return longest

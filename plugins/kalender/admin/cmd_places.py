@@ -9,6 +9,7 @@ before that check), so that the admin can see and remove the one too many.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable
 
 from kalender import places, registry
@@ -28,6 +29,14 @@ def _texts(values: list[str] | None) -> tuple[str, ...]:
     return texts
 
 
+def _coordinates(text: str | None) -> tuple[float, float] | None:
+    """--koordinat LAT,LON as a pair (None when not given or empty)."""
+    try:
+        return places.parse_coordinates(text or "")
+    except registry.RegistryError as e:
+        raise CliError(f"--koordinat: {e.message}") from None
+
+
 def cmd_venue_add(args: argparse.Namespace) -> int:
     """Register a venue (effective at once)."""
     dep = Deployment.locate(args.dir)
@@ -43,10 +52,28 @@ def cmd_venue_add(args: argparse.Namespace) -> int:
     if not name:
         raise CliError("nama tempat tidak boleh kosong")
     venue = Venue(args.id, name, " ".join((args.building or "").split()), _texts(args.alias),
-                  args.capacity, args.setup, args.teardown, args.parent)
+                  args.capacity, args.setup, args.teardown, args.parent,
+                  _coordinates(args.koordinat))
     places.write_venues(dep.venues_csv, [*venues, venue])
     print(f"Tempat {venue.id} ({venue.name}) ditambahkan. Kegiatan yang sudah tersimpan di "
           "tempat ini ikut diperiksa setelah 'kalender reindex'.")
+    return 0
+
+
+def cmd_venue_set(args: argparse.Namespace) -> int:
+    """Change a registered venue's map coordinates (``--koordinat ""`` removes them)."""
+    dep = Deployment.locate(args.dir)
+    venues = dep.venues(check_names=False)
+    if not any(v.id == args.id for v in venues):
+        raise CliError(f"tempat {args.id!r} tidak terdaftar")
+    coordinates = _coordinates(args.koordinat)
+    # check_names=False: the names are not changed here, so a file written before the
+    # name check (two venues sharing a name) still takes coordinates
+    places.write_venues(dep.venues_csv, [dataclasses.replace(v, coordinates=coordinates)
+                                         if v.id == args.id else v for v in venues],
+                        check_names=False)
+    where = places.coordinates_text(coordinates)
+    print(f"Koordinat tempat {args.id} " + (f"kini {where}." if where else "dihapus."))
     return 0
 
 
@@ -58,6 +85,8 @@ def cmd_venue_list(args: argparse.Namespace) -> int:
             extra += f" jeda {v.setup_min}/{v.teardown_min} menit"
         if v.parent:
             extra += f" bagian dari {v.parent}"
+        if v.coordinates:
+            extra += f" koordinat {places.coordinates_text(v.coordinates)}"
         print(f"{v.id:<24} {v.name}{extra}")
     return 0
 

@@ -68,6 +68,11 @@ class Parser(argparse.ArgumentParser):
         kwargs["add_help"] = False
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
+        # "--koordinat -7.8166,112.0119": a value starting with '-' is taken for an option
+        # unless it looks like a negative number; Python 3.11 and 3.12 count only "-7.8"
+        # as one, not a latitude,longitude pair (3.13 matches any "-<digit>" prefix).
+        self._negative_number_matcher = re.compile(
+            r"^-\d+$|^-\d*\.\d+$|^-\d*\.?\d+,\s*[+-]?\d*\.?\d+$")
         self._positionals.title = "argumen"
         self._optionals.title = "opsi"
         self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
@@ -197,6 +202,13 @@ def _places(sub: Any) -> None:
     p.add_argument("--teardown", type=int, default=0, metavar="MENIT",
                    help="jeda pembongkaran, menit (bawaan: 0)")
     p.add_argument("--parent", metavar="ID", help="tempat induk (mis. aula yang dibagi)")
+    koordinat = ("lintang,bujur dalam derajat desimal untuk tautan peta di halaman "
+                 "kegiatan, mis. -7.8166,112.0119")
+    p.add_argument("--koordinat", metavar="LAT,LON", help=koordinat)
+    p = _command(venue, "set", cmd_places.cmd_venue_set, "ubah koordinat tempat terdaftar")
+    p.add_argument("id", metavar="ID", help="id tempat")
+    p.add_argument("--koordinat", metavar="LAT,LON", required=True,
+                   help=koordinat + "; kosong (\"\") menghapusnya")
     _command(venue, "list", cmd_places.cmd_venue_list, "tampilkan daftar tempat")
     _command(venue, "remove", cmd_places.cmd_venue_remove,
              "hapus tempat (kegiatan di sana tidak lagi diperiksa)").add_argument(

@@ -60,6 +60,10 @@ class Venue:
     setup_min: int = 0  # buffer before each booking, minutes
     teardown_min: int = 0  # buffer after each booking, minutes
     parent: str | None = None  # booking a hall blocks its parts and the reverse
+    # (latitude, longitude) in decimal degrees, WGS 84: only the web's map link reads it.
+    # It lives here, not in a second registry, so that one venues.csv row stays the
+    # whole description of a venue; the clash engine ignores it.
+    coordinates: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -29,24 +29,29 @@ from radicale import types
 
 from kalender.deployment import CachedRegistry
 from kalender.errors import KalenderError
-from kalender.web import jsonfeed, respond
+from kalender.web import respond
+from kalender.web.public import jsonfeed
 from kalender.web.render import render
 from kalender_sync.webindex import WebIndex
 
 logger = logging.getLogger("kalender.web")
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
+#: An activity's page id (kalender_sync.occurrences.page_id).
+ACTIVITY = r"([0-9a-f]{32}(?:-[0-9TZ]{8,16})?)"
 #: (path pattern, "module:function") of every page; the function takes a Request
 #: (and the pattern's groups) and returns a respond.Response.
 ROUTES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^/$"), "kalender.web.agenda:page"),
-    (re.compile(r"^/kegiatan/([0-9a-f]{32}(?:-[0-9TZ]{8,16})?)\.ics$"), "kalender.web.event:ics"),
-    (re.compile(r"^/kegiatan/([0-9a-f]{32}(?:-[0-9TZ]{8,16})?)/?$"), "kalender.web.event:page"),
-    (re.compile(r"^/publik/agenda\.json$"), "kalender.web.jsonfeed:agenda"),
-    (re.compile(r"^/layar/?$"), "kalender.web.lobby:page"),
-    (re.compile(r"^/layar/data\.json$"), "kalender.web.lobby:data"),
-    (re.compile(r"^/cetak/?$"), "kalender.web.printsheet:page"),
+    (re.compile(r"^/$"), "kalender.web.public.agenda:page"),
+    (re.compile(rf"^/kegiatan/{ACTIVITY}\.ics$"), "kalender.web.public.event:ics"),
+    (re.compile(rf"^/kegiatan/{ACTIVITY}/?$"), "kalender.web.public.event:page"),
+    (re.compile(r"^/publik/agenda\.json$"), "kalender.web.public.jsonfeed:agenda"),
+    (re.compile(r"^/layar/?$"), "kalender.web.public.lobby:page"),
+    (re.compile(r"^/layar/data\.json$"), "kalender.web.public.lobby:data"),
+    (re.compile(r"^/cetak/?$"), "kalender.web.public.printsheet:page"),
     (re.compile(r"^/aset/([a-z0-9][a-z0-9._-]*)$"), "kalender.web.app:asset"),
+    # browsers ask for it by themselves; Radicale would answer a citizen 401 "Perlu Login"
+    (re.compile(r"^/favicon\.ico$"), "kalender.web.app:favicon"),
 ]
 #: First path segments the pages own (logins may not use them: kalender.registry).
 SEGMENTS = frozenset({"kegiatan", "layar", "cetak", "aset"})
@@ -86,6 +91,11 @@ def asset(request: Request, name: str) -> respond.Response:
     if kind.startswith("text/") or kind.endswith("javascript"):
         kind += "; charset=utf-8"
     return respond.page(data, kind, max_age=86400)
+
+
+def favicon(request: Request) -> respond.Response:
+    """The site's icon (``static/favicon.ico``), cached for a day."""
+    return asset(request, "favicon.ico")
 
 
 class WebApp:
