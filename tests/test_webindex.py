@@ -197,3 +197,18 @@ def test_an_old_deployment_gets_its_web_data(tmp_path: Path) -> None:
         assert count > 0
     finally:
         server.stop()
+
+
+def test_web_tables_of_an_older_layout_are_rebuilt(tmp_path: Path) -> None:
+    """Derived data: a sync.db with the first web layout is dropped and indexed anew."""
+    path = tmp_path / "sync.db"
+    with sqlite3.connect(path) as db:
+        db.executescript("CREATE TABLE web_items (href TEXT PRIMARY KEY, key TEXT NOT NULL,"
+                         " until INTEGER); CREATE TABLE web_occurrences (id TEXT PRIMARY KEY,"
+                         " href TEXT, data TEXT); INSERT INTO web_items VALUES ('a.ics','k',0);")
+    index = WebIndex(path)
+    try:
+        assert index.between(NOW, NOW + dt.timedelta(days=1)) == []
+        assert index.db.execute("SELECT count(*) FROM web_items").fetchone()[0] == 0
+    finally:
+        index.close()

@@ -58,6 +58,21 @@ CREATE TABLE IF NOT EXISTS web_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)
 SEP = "\x1f"
 
 
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Drop web tables of an older layout: they are derived data, rebuilt by the next refresh."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(web_occurrences)")}
+    if columns and not {"calendar", "persons"} <= columns:
+        db.executescript("DROP TABLE IF EXISTS web_occurrences; DROP TABLE IF EXISTS web_items;")
+        if _has_table(db, "web_meta"):
+            db.execute("DELETE FROM web_meta WHERE name = 'longest'")
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    """Whether ``sync.db`` has a table ``name``."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      (name,)).fetchone() is not None
+
+
 def _to_json(o: Occurrence) -> str:
     """An occurrence as a JSON text."""
     fields = {k: getattr(o, k) for k in Occurrence.__dataclass_fields__}
@@ -88,7 +103,9 @@ class WebIndex:
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None,
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.executescript(STATE_SCHEMA + SCHEMA)  # readers may come before the sync
+        self.db.executescript(STATE_SCHEMA)  # readers may come before the sync
+        _upgrade(self.db)
+        self.db.executescript(SCHEMA)
         self._lock = threading.Lock()
 
     def close(self) -> None:
