@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 VIEWS = {"daftar": "Daftar", "minggu": "Minggu", "bulan": "Bulan"}
 LIST_DAYS = 15  #: today and the 14 days ahead
-SHOWN = 300  #: activities listed on one page at most (page weight < 150 KB)
+SHOWN = 200  #: activities listed on one page at most (about 500 bytes each: < 150 KB)
 SEARCH_LIMIT = 200  #: search results listed, ahead and past each
 AHEAD = 3650  #: days a search looks ahead (the index holds two years of a series)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
