@@ -6,7 +6,7 @@ fixtures by naming them: ``browser = browser_support.browser`` (pytest finds a
 fixture among a module's names; ``pytest_plugins`` would register this module
 after the test module imported it, too late for assertion rewriting).
 
-- ``browser``: one Chromium for the whole session;
+- ``browser``: one Chromium per test module;
 - ``open_page(url, size)``: a new page at a named viewport (``PHONE`` 360x740,
   ``DESKTOP`` 1366x900, ``TV`` 1920x1080, ``TV_PORTRAIT`` 1080x1920), in WIB and
   Indonesian, that records console errors, page errors, CSP refusals and
@@ -103,9 +103,13 @@ def failed_responses(page: Any) -> list[str]:
     return list(_WATCHES[id(page)].failed)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session (skipped, or failed under CI, without it)."""
+    """One headless Chromium per test module (skipped, or failed under CI, without it).
+
+    Module scope: each module names its own copy of this fixture, and Playwright's
+    sync API refuses a second instance while another module's is still running.
+    """
     path = chromium_path()
     if path is None:
         if os.environ.get("KALENDER_BROWSER_REQUIRED"):

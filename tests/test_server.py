@@ -34,9 +34,13 @@ def test_discovery_pic(live: LiveServer) -> None:
 
 
 def test_discovery_pimpinan(live: LiveServer) -> None:
-    """A pimpinan discovers the leaders' agenda and every OPD calendar."""
+    """A pimpinan discovers the leaders' agenda, every OPD calendar and the key persons'."""
+    persons = [f"/orang/{p.id}/" for p in live.dep.persons()]
+    for path in persons:  # as the sync service makes them (an earlier test may have)
+        assert live.request("admin-a", "MKCALENDAR", path).status_code in (201, 409), path
     opds = sorted(o.href for o in live.dep.opds() if not o.archived)
-    assert discovered(live, "pimpinan-a") == sorted(["/pimpinan/agenda/", *opds])
+    assert discovered(live, "pimpinan-a") == sorted(["/pimpinan/agenda/", *opds, *persons])
+    assert not [c for c in discovered(live, "pic-x") if c.startswith("/orang/")]
 
 
 def test_well_known_redirect(live: LiveServer) -> None:

@@ -135,6 +135,26 @@ CREATE TABLE IF NOT EXISTS user_props (
     value      TEXT,                    -- NULL: removed for this user
     PRIMARY KEY (login, collection, name)
 );
+-- Private subscription links (kalender.feedtokens): one per (login, calendar). Only
+-- the token's SHA-256 is kept, and the nonce it is derived from under DIR/langganan.key.
+CREATE TABLE IF NOT EXISTS feed_tokens (
+    digest   TEXT PRIMARY KEY,          -- sha256 hex of the token
+    login    TEXT NOT NULL,
+    calendar TEXT NOT NULL,             -- e.g. pimpinan/agenda, ruang/ruang-joyoboyo, opd/dinkes
+    nonce    TEXT NOT NULL,             -- random, hex
+    created  TEXT NOT NULL,             -- UTC, ISO 8601
+    UNIQUE (login, calendar)
+);
+-- Browser sessions of the web workspace (kalender.web.workspace.session). Only the
+-- SHA-256 of the cookie's token is kept: a copy of this file signs nobody in.
+CREATE TABLE IF NOT EXISTS web_sessions (
+    digest   TEXT PRIMARY KEY,          -- sha256 hex of the cookie's token
+    login    TEXT NOT NULL,
+    created  INTEGER NOT NULL,          -- epoch seconds: the absolute expiry counts from here
+    seen     INTEGER NOT NULL,          -- last request (within a minute): the idle expiry
+    password TEXT NOT NULL              -- fingerprint of the password hash at sign-in
+);
+CREATE INDEX IF NOT EXISTS web_sessions_login ON web_sessions (login);
 """
 
 _local = threading.local()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
+    from kalender.clash.free import Suggestions
     from kalender.clash.rules import Clash
 
 
@@ -70,15 +71,24 @@ class ClashError(KalenderError):
     status = 403
     reason = "Jadwal Bentrok"
 
-    def __init__(self, clashes: Sequence[Clash], message: str) -> None:
+    def __init__(self, clashes: Sequence[Clash], message: str,
+                 suggestions: Suggestions | None = None) -> None:
         super().__init__(message)
         self.clashes = tuple(clashes)
+        #: the nearest free times and the free venues (``kalender.clash.suggest``), if any
+        self.suggestions = suggestions
 
     def details(self) -> list[dict[str, str]]:
         """Machine-readable attributes of every clash (see ``kalender.clash.messages``)."""
         from kalender.clash.messages import details
 
         return details(self.clashes)
+
+    def offered(self) -> list[tuple[str, dict[str, str]]]:
+        """(local name, attributes) of the free-time and free-venue elements (may be empty)."""
+        from kalender.clash.messages import offered
+
+        return offered(self.suggestions) if self.suggestions else []
 
     @property
     def condition(self) -> str:  # type: ignore[override]

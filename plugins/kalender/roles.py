@@ -96,8 +96,18 @@ def bentrok_calendar(opd_href: str) -> str:
     return bentrok_href(opd_href.strip("/").split("/", 1)[1])
 
 
-def visible_calendars(user: User | None, opds: Sequence[Opd]) -> list[str]:
-    """Collection paths listed in ``user``'s home for discovery (RFC 6764, RFC 4791 §6.2.1)."""
+def person_href(person_id: str) -> str:
+    """Collection path of a key person's agenda, e.g. ``/orang/wali-kota/``."""
+    return f"/orang/{person_id}/"
+
+
+def visible_calendars(user: User | None, opds: Sequence[Opd],
+                      persons: Sequence[str] = ()) -> list[str]:
+    """Collection paths listed in ``user``'s home for discovery (RFC 6764, RFC 4791 §6.2.1).
+
+    ``persons``: the registered key persons' ids; a pimpinan also discovers their
+    agendas (``/orang/<id>/``), which the sync service keeps.
+    """
     if user is None:
         return []
     active = [o.href for o in opds if not o.archived]
@@ -106,7 +116,7 @@ def visible_calendars(user: User | None, opds: Sequence[Opd]) -> list[str]:
         own = [h for h in active if h in mine]
         return own + [PUBLIC_AGENDA] + [bentrok_calendar(h) for h in own]
     if user.role == "pimpinan":
-        return [LEADERS_AGENDA, *active]
+        return [LEADERS_AGENDA, *active, *(person_href(p) for p in persons)]
     if user.role == "admin":
         return [LEADERS_AGENDA, PUBLIC_AGENDA, *(o.href for o in opds)]
     if user.role == "sync":

@@ -20,6 +20,7 @@ from kalender.admin import provision
 from kalender.dav.props import Overlay
 from kalender.deployment import Deployment
 from kalender.errors import CliError
+from kalender.feedtokens import FeedTokens, label, readable
 from kalender.filechange import FileChange
 from kalender.registry import Opd, User
 
@@ -262,6 +263,7 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
          .commit())
     # their own calendar names and colours go too: a new account of that login starts clean
     Overlay(dep.database).forget_login(user.login)
+    FeedTokens.of(dep.root).rotate(user.login)  # a re-made login gets no old links
     print(f"Akun {user.login} dihapus.")
     return 0
 
@@ -273,4 +275,28 @@ def cmd_user_list(args: argparse.Namespace) -> int:
             "  [login lama: tidak sesuai aturan login baru, tetap berlaku]")
         email = f"  <{u.email}>" if u.email else ""
         print(f"{u.login:<20} {u.role:<9} {', '.join(u.opds)}{email}{note}".rstrip())
+    return 0
+
+
+def cmd_user_feed(args: argparse.Namespace) -> int:
+    """Print an account's private subscription links (``--rotate``: revoke, make new ones)."""
+    dep = Deployment.locate(args.dir)
+    user = _existing(dep.users(), args.login)
+    opds, venues, persons = dep.opds(), dep.venues(), dep.persons()
+    calendars = readable(user, opds, [v.id for v in venues], [p.id for p in persons])
+    if not calendars:
+        raise CliError(f"akun {user.login} ({user.role}) tidak memakai tautan langganan")
+    base = (args.url or provision.server_url(dep)).rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise CliError(f"--url {args.url!r} harus diawali http:// atau https://")
+    tokens = FeedTokens.of(dep.root)
+    if args.rotate:
+        print(f"{tokens.rotate(user.login)} tautan lama {user.login} dicabut; tautan baru:")
+    links = tokens.links(user.login, calendars)
+    names = ({o.id: o.name for o in opds}, {v.id: v.name for v in venues},
+             {p.id: p.title for p in persons})
+    print(f"Tautan langganan pribadi {user.login} (rahasiakan: siapa pun yang memegang "
+          "tautan dapat membaca kalender itu; buat ulang dengan --rotate):")
+    for link in links:
+        print(f"  {label(link.calendar, *names)}\n    {base}{link.path}")
     return 0

@@ -158,6 +158,15 @@ def _accounts(sub: Any) -> None:
                    help="alamat e-mail baru (mis. nama@kedirikota.go.id)")
     p.add_argument("--hapus", action="store_true", help="hapus alamat e-mail akun")
     _command(user, "list", cmd_accounts.cmd_user_list, "tampilkan daftar akun dan e-mailnya")
+    p = _command(user, "feed", cmd_accounts.cmd_user_feed,
+                 "tampilkan tautan langganan pribadi akun (satu per kalender yang boleh "
+                 "dibacanya), untuk aplikasi yang tidak dapat login CalDAV")
+    p.add_argument("login", metavar="LOGIN", help="login akun")
+    p.add_argument("--rotate", action="store_true",
+                   help="cabut semua tautan lama akun ini dan buat tautan baru")
+    p.add_argument("--url", metavar="ALAMAT",
+                   help="alamat server yang dipakai dalam tautan, mis. "
+                        "https://agenda.kedirikota.go.id (bawaan: dari [server] hosts di config)")
 
 
 def _email(sub: Any) -> None:

@@ -30,17 +30,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import icalendar
 
 from kalender import audit
-from kalender.clash import messages, repair
+from kalender.clash import messages, repair, suggest
 from kalender.clash.extract import Extracted, Limits, extract
+from kalender.clash.free import WORKING, Hours, Need, Suggestions
 from kalender.clash.icaltext import count_dates, fingerprint, parse, split_items
-from kalender.clash.index import Index, ItemRow
+from kalender.clash.index import Index, ItemRow, uid_of
 from kalender.clash.match import Matcher
 from kalender.clash.planned import Change, Planned, opd_of
-from kalender.clash.rules import Booking, Clash, find_clashes, venue_family
+from kalender.clash.rules import Booking, Clash, find_clashes
+from kalender.clash.suggest import Trial
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import BadCalendarError, ClashError, UnsupportedComponentError
 
@@ -168,26 +171,83 @@ class Guard:
         ``replacing``: a collection whose current items all go (an import);
         ``moved_from``: the collection a MOVE takes the item from (it is itself).
         """
-        venues = self.registry.venues()
-        replaced_opd = opd_of(replacing) if replacing else None
-        source_opd = opd_of(moved_from) if moved_from else None
         self._extend_horizon(planned)
-        clashes: list[Clash] = []
-        earlier: list[Booking] = []
-        for p in planned:
-            if not p.bookings:
-                continue
-            existing = [b for b in self._existing(p.bookings)
-                        if b.opd != replaced_opd
-                        and not (b.opd == source_opd and b.uid == p.uid)]
-            clashes += find_clashes(p.bookings, existing + earlier, venues)
-            earlier += p.bookings
+        clashes = self._clashes(planned, replacing, moved_from)
         if not clashes:
             return None
         reason = self._override(planned, actor)
         if reason is not None:
             return f"abaikan bentrok: {reason} ({len(clashes)} bentrok)"
-        raise ClashError(clashes, messages.explain(clashes, self._name, self._opd_names()))
+        found, message = self._refusal(planned, clashes, replacing, moved_from)
+        raise ClashError(clashes, message, found)
+
+    def _clashes(self, planned: Sequence[Planned], replacing: str | None = None,
+                 moved_from: str | None = None) -> list[Clash]:
+        """Every clash of ``planned`` with the index (and of its items with each other)."""
+        venues = self.registry.venues()
+        replaced_opd = opd_of(replacing) if replacing else None
+        clashes: list[Clash] = []
+        earlier: list[Booking] = []
+        for p in planned:
+            if p.bookings:
+                existing = self._others(p, replaced_opd, moved_from)(p.bookings)
+                clashes += find_clashes(p.bookings, existing + earlier, venues)
+                earlier += p.bookings
+        return clashes
+
+    def _others(self, p: Planned, replaced_opd: str | None, moved_from: str | None
+                ) -> Callable[[Iterable[Booking]], list[Booking]]:
+        """Reads the indexed bookings ``p`` is compared with (not what the write removes)."""
+        source = (opd_of(moved_from), p.uid) if moved_from else None
+        return lambda bookings: [b for b in self._existing(bookings)
+                                 if b.opd != replaced_opd and (b.opd, b.uid) != source]
+
+    def _refusal(self, planned: Sequence[Planned], clashes: Sequence[Clash],
+                 replacing: str | None = None, moved_from: str | None = None
+                 ) -> tuple[Suggestions, str]:
+        """What fits instead (kalender.clash.suggest; one item only) and the refusal's text."""
+        items = [p for p in planned if p.bookings]
+        replaced_opd = opd_of(replacing) if replacing else None
+        found = suggest.suggest(items[0].bookings, clashes,
+                                self._others(items[0], replaced_opd, moved_from),
+                                self.registry.venues(), self.now()) if len(items) == 1 else (
+            Suggestions())
+        text = messages.explain(clashes, self._name, self._opd_names())
+        tail = messages.offer(found, lambda p: self._name("person", p))
+        return found, f"{text} {tail}" if tail else text
+
+    # -- looking before booking (reads the index; no lock, writes nothing) ------
+    def trial(self, collection: str, text: str, actor: str) -> Trial:
+        """Check ``text`` as a write of one item to ``collection`` would be; write nothing.
+
+        Raises what :meth:`plan` raises. Series indexed up to an earlier horizon are
+        not re-expanded (that writes the index): the write itself stays the judge.
+        """
+        planned = self.plan(collection, "", text, uid_of(text) or "")
+        clashes = self._clashes([planned])
+        if not clashes:
+            return Trial((), "", Suggestions())
+        found, message = self._refusal([planned], clashes)
+        return Trial(tuple(clashes), message, found, self._override([planned], actor))
+
+    def free_slots(self, duration_s: int, venue_id: str | None, person_ids: Iterable[str],
+                   days: Sequence[date], actor: str, hours: Hours = WORKING, limit: int = 10,
+                   uid: str = "", opd: str = "") -> list[tuple[int, int]]:
+        """The first free (start, end) on ``days`` of a booking of that venue and persons.
+
+        Any ``actor`` gets the same answer; ``uid``/``opd`` name an item being
+        moved, whose own bookings do not block it.
+        """
+        need = Need(duration_s, frozenset({venue_id} if venue_id else ()),
+                    frozenset(person_ids), uid, opd)
+        return suggest.slots(need, days, self._existing, self.registry.venues(), self.now(),
+                             hours, limit)
+
+    def free_venues(self, start: int, end: int, person_ids: Iterable[str] = (),
+                    uid: str = "", opd: str = "") -> list[str]:
+        """Registered venues a booking of [start, end) with those persons fits, by name."""
+        booking = Booking(uid, opd, start, end, frozenset(), frozenset(person_ids))
+        return suggest.venues_at(booking, self._existing, self.registry.venues())
 
     def _extend_horizon(self, planned: Sequence[Planned]) -> None:
         """Expand recurring items far enough to be compared with the farthest new booking."""
@@ -203,20 +263,7 @@ class Guard:
 
     def _existing(self, bookings: Iterable[Booking]) -> list[Booking]:
         """Indexed bookings that could clash with ``bookings`` (a superset)."""
-        bookings = list(bookings)
-        venues = self.registry.venues()
-        # a hall and its part may have different buffers: the widest pair bounds the scan
-        buffer = 60 * (max((v.setup_min for v in venues.values()), default=0)
-                       + max((v.teardown_min for v in venues.values()), default=0))
-        family: set[str] = set()
-        for b in bookings:
-            for v in b.venues:
-                family |= venue_family(v, venues)
-        persons = {p for b in bookings for p in b.persons}
-        at_venues = [(b.start - buffer, b.end + buffer) for b in bookings if b.venues]
-        with_persons = [(b.start, b.end) for b in bookings if b.persons]
-        return (self.index.bookings("venue", family, at_venues)
-                + self.index.bookings("person", persons, with_persons))
+        return self.index.around(bookings, self.registry.venues())
 
     def is_admin(self, actor: str) -> bool:
         """Admins, and the CLI's own actors ("kalender:...": no login can contain ':')."""

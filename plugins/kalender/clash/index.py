@@ -18,12 +18,12 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from kalender import database
-from kalender.clash.rules import Booking
+from kalender.clash.rules import Booking, Venue, venue_family
 
 UID_RE = re.compile(r"^UID:(.*?)\r?$", re.MULTILINE)
 
@@ -106,6 +106,21 @@ class Index:
                                   res if kind == "person" else frozenset(), title,
                                   bool(private), rid))
         return result
+
+    def around(self, bookings: Iterable[Booking], venues: Mapping[str, Venue]) -> list[Booking]:
+        """Indexed bookings that could clash with ``bookings`` (a superset: rules.py judges)."""
+        bookings = list(bookings)
+        # a hall and its part may have different buffers: the widest pair bounds the scan
+        buffer = 60 * (max((v.setup_min for v in venues.values()), default=0)
+                       + max((v.teardown_min for v in venues.values()), default=0))
+        family: set[str] = set()
+        for vid in {v for b in bookings for v in b.venues}:
+            family |= venue_family(vid, venues)
+        persons = {p for b in bookings for p in b.persons}
+        at_venues = [(b.start - buffer, b.end + buffer) for b in bookings if b.venues]
+        with_persons = [(b.start, b.end) for b in bookings if b.persons]
+        return (self.bookings("venue", family, at_venues)
+                + self.bookings("person", persons, with_persons))
 
     def stale_recurring(self, before: int) -> list[tuple[str, str]]:
         """(collection, href) of recurring items indexed only up to ``before``."""

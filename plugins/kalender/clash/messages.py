@@ -7,6 +7,10 @@ lets another OPD see: the title of a public event; any other event (CLASS
 CONFIDENTIAL or PRIVATE, an unknown CLASS, an override of such a series, as
 ``Booking.private`` records) is called "kegiatan tertutup", and its title
 appears nowhere in the answer, the machine-readable details included.
+
+A refusal also says what would fit (``kalender.clash.suggest``): "Waktu
+kosong terdekat di Ruang Joyoboyo: 13.00-15.00; Ruang Kilisuci kosong pada
+jam itu." (:func:`offer`), and lists the same as XML (:func:`offered`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
+from kalender.clash.free import Suggestions
 from kalender.clash.rules import Booking, Clash
 
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
@@ -21,6 +26,8 @@ DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 #: At most this many sentences in the message; the XML details list every clash.
 MAX_SENTENCES = 3
+#: At most this many free venues are named in the sentence (the XML lists all offered).
+MAX_NAMED = 3
 
 
 def when(start: int, end: int) -> str:
@@ -91,4 +98,58 @@ def details(clashes: Sequence[Clash]) -> list[dict[str, str]]:
         if not c.other.private:
             d["title"] = c.other.title
         result.append(d)
+    return result
+
+
+def listed(names: Sequence[str], last: str = "dan") -> str:
+    """'A', 'A dan B', 'A, B dan C' (Indonesian enumeration)."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {last} {names[-1]}"
+
+
+def _clock(epoch: int) -> str:
+    """'13.00' (WIB)."""
+    return f"{dt.datetime.fromtimestamp(epoch, WIB):%H.%M}"
+
+
+def _times(s: Suggestions) -> str:
+    """'13.00-15.00 atau 15.30-17.30', prefixed by the day when it is another day."""
+    spans = [f"{_clock(a)}-{_clock(b)}" for a, b in s.times]
+    first = dt.datetime.fromtimestamp(s.times[0][0], WIB)
+    text = listed(spans, "atau")
+    if s.day and first.date() != dt.datetime.fromtimestamp(s.day, WIB).date():
+        text = f"{DAYS[first.weekday()]} {first.day} {MONTHS[first.month - 1]} {first.year} {text}"
+    return text
+
+
+def offer(s: Suggestions, person: Callable[[str], str]) -> str:
+    """The sentence offering ``s`` ('' when nothing is offered); ``person`` names a person id."""
+    parts = []
+    if s.times:
+        where = (f"di {s.name(s.venue)}" if s.venue is not None
+                 else f"untuk {listed([person(p) for p in s.persons])}" if s.persons else "")
+        every = " untuk semua jadwal kegiatan berulang ini" if s.series else ""
+        parts.append("Waktu kosong terdekat" + (f" {where}" if where else "")
+                     + f"{every}: {_times(s)}")
+    if s.venues:
+        names = [s.name(v) for v in s.venues[:MAX_NAMED]]
+        if len(s.venues) > MAX_NAMED:
+            names.append(f"{len(s.venues) - MAX_NAMED} tempat lain")
+        parts.append(f"{listed(names)} kosong pada jam itu")
+    return ("; ".join(parts) + ".") if parts else ""
+
+
+def local_iso(epoch: int) -> str:
+    """An instant in WIB as RFC 3339 (e.g. 2026-12-03T13:00:00+07:00)."""
+    return dt.datetime.fromtimestamp(epoch, WIB).isoformat()
+
+
+def offered(s: Suggestions) -> list[tuple[str, dict[str, str]]]:
+    """(local name, attributes) of the XML elements listing ``s`` (free-time, free-venue)."""
+    result: list[tuple[str, dict[str, str]]] = []
+    for start, end in s.times:
+        attributes = {"start": local_iso(start), "end": local_iso(end)}
+        if s.venue is not None:
+            attributes["venue"] = s.venue
+        result.append(("free-time", attributes))
+    result += [("free-venue", {"id": v, "name": s.name(v)}) for v in s.venues]
     return result

@@ -18,7 +18,7 @@ from typing import Any
 
 from radicale import config, httputils, types
 
-from kalender.dav import answers, feeds, gate, preplan, refused, throttle
+from kalender.dav import answers, feeds, gate, preplan, refused, throttle, tickets
 from kalender.dav.base import REASON_HEADER, answered, error_response, for_client, refused_early
 from kalender.dav.login import LoginPart, basic_credentials, client_address, throttle_limits
 from kalender.dav.properties import PropertiesPart
@@ -36,6 +36,9 @@ class Application(PropertiesPart, RecordingPart, LoginPart):
         # before every 401/403 (issue 7): failed logins are throttled instead.
         self._auth_delay = 0.0
         self._throttle = throttle.Throttle(throttle_limits(configuration))
+        # the web workspace's requests carry a one-time ticket for the signed-in
+        # login instead of a password (kalender.dav.tickets), with any backend
+        self._auth = tickets.TicketAuth(self._auth)  # type: ignore[assignment]
 
     def _handle_request(self, environ: types.WSGIEnviron) -> Any:
         """Every answer, a 4xx in the form the requesting client shows best (kalender.dav.base)."""

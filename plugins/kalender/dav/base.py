@@ -40,7 +40,8 @@ EVOLUTION = re.compile(r"\s*Evolution/", re.IGNORECASE)
 def error_response(error: KalenderError) -> types.WSGIResponse:
     """The HTTP answer for ``error``: status, headers and a DAV:error body."""
     body = answers.dav_error(f"{{{NS}}}{error.condition}", error.message,
-                             [(f"{{{NS}}}clash", d) for d in error_details(error)])
+                             [(f"{{{NS}}}clash", d) for d in error_details(error)]
+                             + [(answers.k(name), d) for name, d in error_offers(error)])
     headers = {"Content-Type": answers.CONTENT_TYPE, REASON_HEADER: error.reason}
     answered.error = error
     return error.status, headers, body, None
@@ -50,6 +51,12 @@ def error_details(error: KalenderError) -> list[dict[str, str]]:
     """Machine-readable attributes of each clash carried by ``error`` (empty otherwise)."""
     details = getattr(error, "details", None)
     return list(details()) if callable(details) else []
+
+
+def error_offers(error: KalenderError) -> list[tuple[str, dict[str, str]]]:
+    """The ``free-time``/``free-venue`` elements a refused clash offers (empty otherwise)."""
+    offered = getattr(error, "offered", None)
+    return list(offered()) if callable(offered) else []
 
 
 def refused_early(error: KalenderError) -> tuple[str, list[tuple[str, str]], list[bytes]]:

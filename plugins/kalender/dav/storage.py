@@ -235,7 +235,7 @@ class Storage(multifilesystem.Storage):
         if depth != "1" or len(parts) != 1 or not parts[0] or parts[0] in RESERVED_SEGMENTS:
             return
         user = self.registry.user(parts[0])
-        for href in visible_calendars(user, self.registry.opds()):
+        for href in visible_calendars(user, self.registry.opds(), list(self.registry.persons())):
             yield from super().discover(href, "0", child_context_manager, groups)
 
     def read_item(self, collection: str, href: str) -> tuple[str, str, str] | None:

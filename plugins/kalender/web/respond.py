@@ -33,6 +33,8 @@ class Response:
     body: bytes
     content_type: str = HTML
     headers: dict[str, str] = field(default_factory=dict)
+    #: ``Set-Cookie`` values (RFC 6265 §4.1: one header each, never folded into one)
+    cookies: list[str] = field(default_factory=list)
 
 
 class NotFoundError(KalenderError):
@@ -50,10 +52,35 @@ class BadQueryError(KalenderError):
 
 
 class MethodError(KalenderError):
-    """A method the page does not answer (the pages are read only)."""
+    """A method the page does not answer (``allow``: the methods it does answer)."""
 
     status = 405
     reason = "Metode Tidak Diizinkan"
+
+    def __init__(self, message: str, allow: str = "GET, HEAD") -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
+class ForbiddenError(KalenderError):
+    """A page the signed-in account may not open, or a form that did not come from us."""
+
+    status = 403
+    reason = "Akses Ditolak"
+
+
+class FormTooLargeError(KalenderError):
+    """A form body above the workspace's limit (read no further than its Content-Length)."""
+
+    status = 413
+    reason = "Isian Terlalu Besar"
+
+
+class FormTypeError(KalenderError):
+    """A POST body that is not ``application/x-www-form-urlencoded``."""
+
+    status = 415
+    reason = "Jenis Isian Tidak Didukung"
 
 
 def etag_of(body: bytes) -> str:
@@ -70,9 +97,23 @@ def fresh(if_none_match: str | None, etag: str) -> bool:
 
 
 def page(body: str | bytes, content_type: str = HTML, max_age: int = 60,
-         status: int = 200, **headers: str) -> Response:
-    """A cacheable answer (public, ``max_age`` seconds) with its ETag."""
+         status: int = 200, private: bool = False, **headers: str) -> Response:
+    """A cacheable answer (public, ``max_age`` seconds) with its ETag.
+
+    ``private=True`` is for a signed-in person's page: ``Cache-Control: private,
+    no-store`` (RFC 9111 §5.2.2.3, §5.2.2.7), so neither a shared cache nor the
+    browser's disk keeps it, and no ETag.
+    """
     data = body.encode("utf-8") if isinstance(body, str) else body
-    fields = {"Cache-Control": f"public, max-age={max_age}", "ETag": etag_of(data)}
+    if private:
+        fields = {"Cache-Control": "private, no-store"}
+    else:
+        fields = {"Cache-Control": f"public, max-age={max_age}", "ETag": etag_of(data)}
     fields.update({k.replace("_", "-"): v for k, v in headers.items()})
     return Response(status, data, content_type, fields)
+
+
+def redirect(location: str, status: int = 303) -> Response:
+    """A redirect to a local ``location`` (303 See Other: the next request is a GET)."""
+    return Response(status, b"", "text/plain; charset=utf-8",
+                    {"Location": location, "Cache-Control": "no-store"})
