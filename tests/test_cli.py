@@ -78,6 +78,9 @@ def test_user_add_errors(deployment: Deployment) -> None:
     web = run("user", "add", "layar", "--role", "pimpinan", "--dir", d,
               "--password-stdin", stdin=PASSWORD + "\n")  # /layar/ is the lobby screen
     assert web.returncode == 1 and "halaman web" in web.stderr
+    feed = run("user", "add", "langganan", "--role", "pimpinan", "--dir", d,
+               "--password-stdin", stdin=PASSWORD + "\n")  # /langganan/<token>/ feeds
+    assert feed.returncode == 1 and "halaman web" in feed.stderr
     bad_role = run("user", "add", "budi", "--role", "bos", "--dir", d)
     assert bad_role.returncode == 2 and "bos" in bad_role.stderr
     short = run("user", "add", "budi", "--role", "admin", "--dir", d, "--password-stdin",

@@ -24,7 +24,7 @@ from kalender.filechange import write_atomic
 RESERVED_SEGMENTS = frozenset({"opd", "publik", "pimpinan", "ruang", "orang", "bentrok"})
 #: First path segments of the web pages (kalender.web.app): refused for new logins only,
 #: so an existing account of that name keeps working over CalDAV.
-WEB_SEGMENTS = frozenset({"kegiatan", "layar", "cetak", "aset", "masuk", "keluar",
+WEB_SEGMENTS = frozenset({"kegiatan", "layar", "cetak", "aset", "masuk", "keluar", "langganan",
                           "ketersediaan", "admin"})
 ROLES = ("pic", "pimpinan", "admin", "sync")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
