@@ -48,7 +48,8 @@ class LiveServer:
                 password: str = PASSWORD, **kw: object) -> requests.Response:
         """One request as ``login`` (anonymous when None)."""
         auth = (login, password) if login is not None else None
-        return requests.request(method, self.url + path, auth=auth, timeout=30,
+        kw.setdefault("timeout", 30)
+        return requests.request(method, self.url + path, auth=auth,
                                 **kw)  # type: ignore[arg-type]
 
 

@@ -52,16 +52,22 @@ class Notifier:
         and at most BATCH changes are made per lock, so writers wait little.
         """
         changed = 0
-        while True:
+        # Expiring and looking are done outside the lock: a pass with nothing to
+        # write never holds the storage lock, so it never stalls a PUT behind a
+        # kalender.db that another process keeps busy.
+        board.expire(self.db, now, self.expire_days)
+        while board.pending(self.db):
             with self.store.acquire_lock("w", ACTOR, actor=ACTOR):
-                board.expire(self.db, now, self.expire_days)
                 items = board.pending(self.db)[:BATCH]
+                written = 0
                 for item in items:
                     if self._apply(item):
                         board.done(self.db, item)
-                        changed += 1
-            if len(items) < BATCH:
-                return changed
+                        written += 1
+            changed += written
+            if len(items) < BATCH or not written:
+                break  # done, or only entries that wait for their calendar
+        return changed
 
     def _apply(self, item: board.Pending) -> bool:
         """One entry written or removed (False: the OPD has no Bentrok calendar now)."""
