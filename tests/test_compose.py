@@ -364,6 +364,7 @@ END:VCALENDAR\r
 def test_an_app_event_reads_into_the_form() -> None:
     values = icalform.form_values(APP_EVENT, CHOICES)
     assert values == {
+        **compose.empty(), "status": "",  # no STATUS, no protocol lines, a link ATTACH only
         "judul": "Musrenbang Kecamatan", "tanggal": "2026-12-07", "mulai": "09.00",
         "selesai": "11.30", "ruang": "ruang-kilisuci", "lokasi": "", "tautan": "",
         "pejabat": ["wali-kota", "wakil-wali-kota", "kapolres"], "narasumber": "Prof. Sari",
@@ -589,3 +590,172 @@ def test_other_refusals_become_one_sentence(registry: CachedRegistry) -> None:
     for body in (b"", b"<html>oops</html>", b"not xml", b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>"):
         assert refusal.of_answer(502, body, registry) == refusal.Refusal(
             "Kegiatan tidak tersimpan (kode 502); coba lagi.")
+
+
+# -- issue 11: status, stand-ins, protocol details, the invitation PDF ----------------
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PEMDA = {"status": "tentatif", "diwakili_wali-kota": "wakil-wali-kota",
+         "diwakili_lain_wali-kota": "", "diwakili_sekda": "lain",
+         "diwakili_lain_sekda": "Kabag Umum (Sdr. Budi)", "pakaian": "PDH Khaki",
+         "nomor_surat": "005/123/419.42/2026", "perihal": "Undangan Rakor Stunting",
+         "narahubung": "Budi 081234567890", "sambutan": "ya"}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Upload:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def test_status_stand_ins_and_protocol_are_written_as_apps_show_them() -> None:
+    e = entry(**PEMDA)
+    assert e.status == "tentatif"
+    assert e.wakil == (("wali-kota", "wakil-wali-kota", "Wakil Wali Kota Kediri"),
+                       ("sekda", "", "Kabag Umum (Sdr. Budi)"))
+    event = vevent(icalform.build(e, CHOICES, "s@kalender-opd", NOW))
+    assert str(event["STATUS"]) == "TENTATIVE"
+    assert str(event["DESCRIPTION"]).split("\n") == [
+        "Pejabat: Wali Kota Kediri; Sekretaris Daerah Kota Kediri",
+        "Wali Kota Kediri diwakili oleh Wakil Wali Kota Kediri",
+        "Sekretaris Daerah Kota Kediri diwakili oleh Kabag Umum (Sdr. Budi)",
+        "Narasumber: Dr. Budi (Universitas Airlangga)",
+        "Pakaian: PDH Khaki", "Nomor surat: 005/123/419.42/2026",
+        "Perihal: Undangan Rakor Stunting", "Narahubung: Budi 081234567890", "Sambutan: Ya",
+        "", "Bahan: laporan triwulan.", "Peserta membawa data."]
+    # the clash engine checks the stand-in; both key persons are free for the time
+    assert CHOICES.matcher.persons(event) == {"wakil-wali-kota"}
+
+
+@pytest.mark.parametrize(("status", "value"), [
+    ("definitif", "CONFIRMED"), ("tentatif", "TENTATIVE"), ("batal", "CANCELLED")])
+def test_statuses(status: str, value: str) -> None:
+    event = vevent(icalform.build(entry(status=status), CHOICES, "t@kalender-opd", NOW))
+    assert str(event["STATUS"]) == value
+
+
+def test_pemda_fields_read_back_as_the_same_form() -> None:
+    for fields in (PEMDA, {"status": "batal", "sambutan": "tidak", "pakaian": "Batik"},
+                   {"diwakili_kapolres": "asisten-1", "pejabat": ["kapolres"]}):
+        e = entry(**fields)
+        back = icalform.form_values(icalform.build(e, CHOICES, "r@kalender-opd", NOW), CHOICES)
+        assert back == {**compose.values_from_entry(e), "opd": ""}
+        assert compose.read({**back, "opd": "dinkes"}, CHOICES, ["dinkes"]) == (e, {})
+        for key, value in fields.items():  # what the PIC chose, as the edit form shows it
+            if key.startswith("diwakili_"):
+                prefix = "diwakili_lain" if key.startswith("diwakili_lain_") else "diwakili"
+                assert back[prefix].get(key[len(prefix) + 1:], "") == value, key
+            else:
+                assert back[key] == value, key
+
+
+def test_stand_in_mistakes_are_said_beside_the_person() -> None:
+    assert read(**{"diwakili_sekda": "sekda"})[1] == {
+        "diwakili_sekda": "Sekretaris Daerah Kota Kediri tidak dapat mewakili dirinya sendiri."}
+    assert "tidak terdaftar" in read(**{"diwakili_sekda": "bupati"})[1]["diwakili_sekda"]
+    assert "Tulis nama" in read(**{"diwakili_sekda": "lain"})[1]["diwakili_sekda"]
+    # a registered person typed as free text is that person; one not chosen is ignored
+    e = entry(**{"diwakili_sekda": "lain", "diwakili_lain_sekda": "Asisten I",
+                 "diwakili_asisten-2": "wakil-wali-kota"})
+    assert e.wakil == (("sekda", "asisten-1", CHOICES.persons["asisten-1"].title),)
+
+
+def test_protocol_mistakes() -> None:
+    errors = read(sambutan="mungkin", pakaian="x" * 101, status="ditunda")[1]
+    assert set(errors) == {"sambutan", "pakaian", "status"}
+
+
+APP_PEMDA = APP_EVENT.replace(
+    "DESCRIPTION:Narasumber: Wali Kota Kediri\\; Prof. Sari\\nHadir: Wakil Wali K\r\n"
+    " ota dan Kepala Bappeda\\n\\nMembahas usulan 2027.\\nAbaikan bentrok: uji\r\n",
+    "DESCRIPTION:Hadir: Wali Kota\\n- pakaian : pdh\\nNo. Surat: 005/9\\nHal: Undangan"
+    "\\nCP: Sari 0812\\nSambutan: -\\nWali Kota diwakili oleh Wakil Walikota\\n\\nMembahas "
+    "usulan 2027.\r\n")
+
+
+def test_lines_typed_in_an_app_fill_the_fields() -> None:
+    assert "pdh" in APP_PEMDA
+    values = icalform.form_values(APP_PEMDA, CHOICES)
+    assert (values["pakaian"], values["nomor_surat"], values["perihal"], values["narahubung"],
+            values["sambutan"]) == ("PDH", "005/9", "Undangan", "Sari 0812", "tidak")
+    assert values["diwakili"] == {"wali-kota": "wakil-wali-kota"}
+    assert values["pejabat"] == ["wali-kota", "kapolres"]
+    assert values["deskripsi"] == "Membahas usulan 2027."
+    assert values["status"] == ""  # no STATUS: the form shows Definitif, the edit keeps none
+
+
+def test_an_edit_keeps_no_status_unless_it_is_changed() -> None:
+    assert "STATUS" not in vevent(_edit(APP_EVENT, judul="Musrenbang"))
+    assert "STATUS" not in vevent(_edit(APP_EVENT, judul="Musrenbang", status="definitif"))
+    assert str(vevent(_edit(APP_EVENT, status="tentatif"))["STATUS"]) == "TENTATIVE"
+    cancelled = _edit(_edit(APP_EVENT, status="batal"), status="definitif")
+    assert str(vevent(cancelled)["STATUS"]) == "CONFIRMED"
+
+
+def test_changing_a_protocol_detail_keeps_the_rest_of_the_description() -> None:
+    changed = vevent(_edit(APP_PEMDA, pakaian="Batik"))
+    lines = str(changed["DESCRIPTION"]).split("\n")
+    assert "Pakaian: Batik" in lines and "Sambutan: Tidak" in lines
+    assert "Wali Kota Kediri diwakili oleh Wakil Wali Kota Kediri" in lines
+    assert lines[-1] == "Membahas usulan 2027."
+    assert [c.name for c in changed.subcomponents] == ["VALARM"]  # kept as the app wrote it
+
+
+def _attach(text: str) -> list[tuple[bytes, dict[str, str]]]:
+    return [(a.to_ical(), dict(a.params)) for a in icalform.as_list(vevent(text).get("ATTACH"))]
+
+
+def test_the_invitation_is_an_inline_pdf_attachment() -> None:
+    upload = _Upload("Undangan Rakor.pdf", "application/pdf", PDF)
+    e, errors = compose.read(form(undangan_publik="ya"), CHOICES, ["dinkes"], upload=upload)
+    assert errors == {} and e is not None
+    text = icalform.build(e, CHOICES, "u@kalender-opd", NOW)
+    assert "ATTACH;ENCODING=BASE64;FMTTYPE=application/pdf;VALUE=BINARY;X-FILENAME=Undanga" \
+        in text.replace("\r\n ", "")
+    ((data, params),) = _attach(text)
+    assert params == {"ENCODING": "BASE64", "FMTTYPE": "application/pdf", "VALUE": "BINARY",
+                      "X-FILENAME": "Undangan Rakor.pdf", "X-KALENDER-PUBLIK": "TRUE"}
+    assert icalendar.vBinary.from_ical(data.decode()) == PDF
+    values = icalform.form_values(text, CHOICES)
+    assert (values["lampiran"], values["undangan_publik"]) == ("Undangan Rakor.pdf", "ya")
+    # an edit without a file keeps it; unticking "publik" only drops the mark
+    assert _edit(text, judul="Rakor") != text and _attach(_edit(text, judul="Rakor")) == \
+        _attach(text)
+    ((_, private),) = _attach(_edit(text, undangan_publik=""))
+    assert "X-KALENDER-PUBLIK" not in private
+    # "hapus lampiran" removes it, and only it (an app's link stays)
+    linked = _edit(APP_EVENT, judul="Rakor")
+    assert _attach(_edit(linked, hapus_lampiran="ya")) == _attach(linked)
+    assert _attach(_edit(text, hapus_lampiran="ya")) == []
+
+
+def test_a_new_file_replaces_the_stored_one() -> None:
+    first = compose.read(form(), CHOICES, ["dinkes"],
+                         upload=_Upload("a.pdf", "application/pdf", PDF))[0]
+    assert first is not None
+    text = icalform.build(first, CHOICES, "u@kalender-opd", NOW)
+    initial = icalform.form_values(text, CHOICES)
+    second, errors = compose.read({**initial, "opd": "dinkes"}, CHOICES, ["dinkes"], initial,
+                                  _Upload("b.pdf", "application/pdf", PDF + b"%b\n"))
+    assert errors == {} and second is not None
+    ((data, params),) = _attach(icalform.apply(second, text, CHOICES, NOW))
+    assert params["X-FILENAME"] == "b.pdf"
+    assert icalendar.vBinary.from_ical(data.decode()).endswith(b"%b\n")
+
+
+@pytest.mark.parametrize(("upload", "sentence"), [
+    (_Upload("surat.docx", "application/msword", b"PK\x03\x04 word"), "harus berupa PDF"),
+    (_Upload("surat.pdf", "application/pdf", b"<html>not a pdf</html>"), "harus berupa PDF"),
+    (_Upload("foto.png", "image/png", PDF), "harus berupa PDF"),
+    (_Upload("surat.pdf", "application/pdf", b""), "kosong"),
+    (_Upload("besar.pdf", "application/pdf", PDF + b"0" * (2 * 1024 * 1024)), "2 MB"),
+])
+def test_only_a_pdf_of_at_most_two_megabytes(upload: _Upload, sentence: str) -> None:
+    e, errors = compose.read(form(), CHOICES, ["dinkes"], upload=upload)
+    assert e is None and sentence in errors["undangan"]
+
+
+def test_a_pdf_the_browser_did_not_type_is_read_by_its_signature() -> None:
+    e = compose.read(form(), CHOICES, ["dinkes"],
+                     upload=_Upload('C:"x"\x01.pdf', "application/octet-stream", PDF))[0]
+    assert e is not None and e.undangan is not None and e.undangan.filename == "C:x.pdf"

@@ -14,9 +14,11 @@ import uuid
 
 import pytest
 
-from tests.conftest import LiveServer, event_ics
+from kalender.admin import cmd_accounts
+from kalender.registry import User
+from tests.conftest import PASSWORD, LiveServer, event_ics
 
-ROLES = ("pic-x", "pic-y", "pimpinan-a", "admin-a", "sync-a", None)
+ROLES = ("pic-x", "pic-y", "pimpinan-a", "protokol-a", "admin-a", "sync-a", None)
 KINDS = ("own", "other", "public", "leaders", "principal", "root")
 METHODS = "GPRUDMAK"
 
@@ -28,6 +30,9 @@ EXPECTED: dict[str | None, dict[str, str]] = {
     "pic-y": {"own": "GPRUDMA", "other": "", "public": "GPRA", "leaders": "",
               "principal": "PRA", "root": "GPR"},
     "pimpinan-a": {"own": "GPRA", "other": "GPRA", "public": "GPRA", "leaders": "GPRA",
+                   "principal": "PRA", "root": "GPR"},
+    # the protocol office (Prokopim) reads like pimpinan; its approvals write no calendar
+    "protokol-a": {"own": "GPRA", "other": "GPRA", "public": "GPRA", "leaders": "GPRA",
                    "principal": "PRA", "root": "GPR"},
     # GET of a home is not defined by CalDAV: Radicale answers 403 to everyone.
     "admin-a": {**{k: METHODS for k in KINDS}, "principal": METHODS.replace("G", "")},
@@ -94,6 +99,13 @@ def perform(live: LiveServer, role: str | None, kind: str, method: str) -> int:
     if method == "K":
         return live.request(role, "MKCALENDAR", f"{parent}{new}/").status_code
     raise AssertionError(method)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def protokol_account(live: LiveServer) -> None:
+    """The shared deployment's protokol account (added as ``kalender user add`` does)."""
+    if all(u.login != "protokol-a" for u in live.dep.users()):
+        cmd_accounts.add_user(live.dep, User("protokol-a", "protokol"), PASSWORD)
 
 
 CELLS = [(role, kind, m) for role in ROLES for kind in KINDS for m in METHODS

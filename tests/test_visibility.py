@@ -126,3 +126,40 @@ def test_classes_of_a_calendar(events: tuple[str, ...], series: str | None,
 def test_public_text(text: str, kept: str, gone: str) -> None:
     scrubbed = v.public_text(text)
     assert kept in scrubbed and gone not in scrubbed
+
+
+@pytest.mark.parametrize(("text", "gone", "kept"), [
+    ("Rapat\nNarahubung: Budi 081234567890", "0812", "Rapat"),
+    ("Rapat\nKontak : Siti (0354) 682955", "682955", "Rapat"),
+    ("Rapat\nCP: Andi 0813", "Andi", "Rapat"),
+    ("Rapat\nNomor surat: 005/123/419.42/2026", "005/123", "Rapat"),
+    ("Rapat\nNo. Surat: 005/9/2026", "005/9", "Rapat"),
+    ("Rapat\nLampiran: daftar hadir", "daftar hadir", "Rapat"),
+    ("Rapat<br>Narahubung: Budi 0812<br>Pakaian: PDH", "0812", "Pakaian: PDH"),
+    # words that only begin like a hidden label stay
+    ("CPNS angkatan 2026\nKontaknya lewat bagian umum", "[", "CPNS angkatan 2026"),
+])
+def test_protocol_lines_never_public(text: str, gone: str, kept: str) -> None:
+    scrubbed = v.public_text(text)
+    assert gone not in scrubbed and kept in scrubbed
+
+
+@pytest.mark.parametrize(("status", "pending", "expected"), [
+    (None, False, False), ("CONFIRMED", False, False), ("CANCELLED", False, False),
+    ("TENTATIVE", False, True), (" tentative ", False, True),
+    (None, True, True), ("CONFIRMED", True, True),
+])
+def test_held(status: str | None, pending: bool, expected: bool) -> None:
+    component = {"STATUS": status} if status is not None else {}
+    assert v.held(component, pending) is expected
+
+
+@pytest.mark.parametrize(("cls", "audience", "expected"), [
+    *[(c, Audience.PUBLIC, Shown.HIDDEN) for c in (PUBLIC, CONFIDENTIAL, PRIVATE)],
+    (PUBLIC, Audience.OTHER_OPD, Shown.PUBLIC),  # a hold still takes the venue
+    (CONFIDENTIAL, Audience.OTHER_OPD, Shown.OCCUPIED),
+    (PUBLIC, Audience.LEADERS, Shown.FULL), (PRIVATE, Audience.OWNER, Shown.FULL),
+])
+def test_a_held_event_is_hidden_from_the_public_only(cls: str, audience: Audience,
+                                                      expected: Shown) -> None:
+    assert v.shown(cls, audience, held=True) is expected

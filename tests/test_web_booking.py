@@ -68,6 +68,8 @@ class _Forms(HTMLParser):
             return
         elif tag == "input" and "name" in a:
             kind = a.get("type", "text")
+            if kind == "file":
+                return  # a browser sends a file only when one is chosen (see submit_files)
             if kind not in ("checkbox", "radio") or "checked" in a:
                 self.forms[-1].fields.append((a["name"], a.get("value", "on")))
         elif tag == "select":
@@ -484,3 +486,147 @@ def test_who_may_enter_activities(site: LiveServer) -> None:
     uid = saved_uid(submit(site, admin, form, **{**ACTIVITY, "opd": "dinsos",
                                                  "tanggal": "2031-03-14"}))
     assert stored(site, "pic-y", "dinsos", uid).status_code == 200
+
+
+# -- issue 11: status, stand-ins, protocol details and the invitation PDF -------------
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\r\n\x00\xff\n%%EOF\n"
+PEMDA = {"status": "tentatif", "diwakili_wali-kota": "wakil-wali-kota",
+         "pakaian": "PDH Khaki", "nomor_surat": "005/123/419.42/2031",
+         "perihal": "Undangan Rakor Stunting", "narahubung": "Budi 081234567890",
+         "sambutan": "ya", "undangan_publik": "ya"}
+
+
+def submit_files(site: LiveServer, browser: requests.Session, form: Form,
+                 files: dict[str, tuple[str, bytes, str]],
+                 **changes: str | list[str]) -> requests.Response:
+    """Post ``form`` as multipart/form-data (what its enctype says) with ``files``."""
+    return browser.post(site.url + form.action, data=form.data(**changes), files=files,
+                        allow_redirects=False, timeout=60)
+
+
+def _caldav_event(site: LiveServer, login: str, opd: str, uid: str) -> icalendar.Event:
+    """The VEVENT as a real CalDAV client (the ``caldav`` library) reads it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with caldav.DAVClient(site.url + "/", username=login, password=PASSWORD) as client:
+            found = client.calendar(url=site.url + f"/opd/{opd}/").event_by_uid(uid)
+            return icalendar.Calendar.from_ical(found.data).walk("VEVENT")[0]
+
+
+def test_protocol_fields_status_and_invitation_survive_a_round_trip(site: LiveServer) -> None:
+    browser = sign_in(site, "pic-x")
+    page, form = open_form(site, browser)
+    assert 'enctype="multipart/form-data"' in page.text
+    assert form.data()["status"] == ["definitif"] and form.data()["diwakili_wali-kota"] == [""]
+    r = submit_files(site, browser, form,
+                     {"undangan": ("Undangan Rakor.pdf", PDF, "application/pdf")},
+                     **{**ACTIVITY, "tanggal": "2031-04-01", **PEMDA})
+    uid = saved_uid(r)
+    event = _caldav_event(site, "pic-x", "dinkes", uid)
+    assert str(event["STATUS"]) == "TENTATIVE"
+    assert str(event["DESCRIPTION"]).split("\n")[:8] == [
+        "Pejabat: Wali Kota Kediri; Sekretaris Daerah Kota Kediri",
+        "Wali Kota Kediri diwakili oleh Wakil Wali Kota Kediri",
+        "Narasumber: Dr. Budi (Universitas Airlangga)",
+        "Pakaian: PDH Khaki", "Nomor surat: 005/123/419.42/2031",
+        "Perihal: Undangan Rakor Stunting", "Narahubung: Budi 081234567890", "Sambutan: Ya"]
+    attach = event["ATTACH"]
+    assert {k: str(v) for k, v in attach.params.items()} == {
+        "ENCODING": "BASE64", "FMTTYPE": "application/pdf", "VALUE": "BINARY",
+        "X-FILENAME": "Undangan Rakor.pdf", "X-KALENDER-PUBLIK": "TRUE"}
+    assert icalendar.vBinary.from_ical(attach.to_ical().decode()) == PDF
+    # the edit form shows what was stored
+    name = f"{uid.split('@')[0]}.ics"
+    page, form = open_form(site, browser, f"/kegiatan/ubah/dinkes/{name}")
+    fields = form.data()
+    for key, value in PEMDA.items():
+        assert fields[key] == [value], key
+    assert fields["deskripsi"] == ["Membahas data triwulan."]
+    assert "Lampiran tersimpan: <strong>Undangan Rakor.pdf</strong>" in page.text
+    # an edit without a file keeps it; "hapus lampiran" removes it
+    uid_again = saved_uid(submit_files(site, browser, form, {}, judul="Rakor Stunting"))
+    assert uid_again == uid
+    event = _caldav_event(site, "pic-x", "dinkes", uid)
+    assert str(event["SUMMARY"]) == "Rakor Stunting" and "ATTACH" in event
+    assert str(event["STATUS"]) == "TENTATIVE"
+    _, form = open_form(site, browser, f"/kegiatan/ubah/dinkes/{name}")
+    saved_uid(submit(site, browser, form, hapus_lampiran="ya", status="batal"))
+    event = _caldav_event(site, "pic-x", "dinkes", uid)
+    assert "ATTACH" not in event and str(event["STATUS"]) == "CANCELLED"
+
+
+def test_a_stand_in_chosen_in_the_form_moves_the_person_check(site: LiveServer) -> None:
+    browser = sign_in(site, "pic-x")
+    _, form = open_form(site, browser)
+    uid = saved_uid(submit(site, browser, form, **{
+        **ACTIVITY, "tanggal": "2031-04-02", "pejabat": ["wali-kota"],
+        "diwakili_wali-kota": "lain", "diwakili_lain_wali-kota": "Kabag Umum (Sdr. Budi)"}))
+    event = _caldav_event(site, "pic-x", "dinkes", uid)
+    assert "Wali Kota Kediri diwakili oleh Kabag Umum (Sdr. Budi)" in str(
+        event["DESCRIPTION"]).split("\n")
+    # the Wali Kota is free for that time: another OPD may book her
+    assert caldav_put(site, "pic-y", "dinsos", event_ics(
+        uuid.uuid4().hex, "20310402T100000", "20310402T110000", "Kunjungan", "Pasar Setono Betek",
+        "DESCRIPTION:Hadir: Wali Kota")).status_code == 201
+    # a registered stand-in is busy
+    _, form = open_form(site, browser)
+    saved_uid(submit(site, browser, form, **{
+        **ACTIVITY, "tanggal": "2031-04-03", "ruang": "ruang-kilisuci", "pejabat": ["sekda"],
+        "diwakili_sekda": "asisten-1"}))
+    refused = caldav_put(site, "pic-y", "dinsos", event_ics(
+        uuid.uuid4().hex, "20310403T100000", "20310403T110000", "Kunjungan", "Pasar Setono Betek",
+        "DESCRIPTION:Hadir: Asisten I"))
+    assert refused.status_code == 403 and "no-person-clash" in refused.text
+
+
+def test_an_app_event_with_protocol_lines_fills_the_form(site: LiveServer) -> None:
+    uid = uuid.uuid4().hex
+    text = APP_EVENT.format(uid=uid).replace(
+        "DESCRIPTION:Hadir: Asisten III\r\n",
+        "DESCRIPTION:Hadir: Asisten III\\nPakaian: PDH\\nCP: Sari 0812\\nSambutan: Tidak\\n"
+        "Catatan lain\r\nSTATUS:TENTATIVE\r\n").replace("20310312", "20310404")
+    assert site.request("pic-x", "PUT", f"/opd/dinkes/{uid}.ics", data=text.encode(),
+                        headers={"Content-Type": "text/calendar"}).status_code == 201
+    browser = sign_in(site, "pic-x")
+    _, form = open_form(site, browser, f"/kegiatan/ubah/dinkes/{uid}.ics")
+    fields = form.data()
+    assert (fields["pakaian"], fields["narahubung"], fields["sambutan"], fields["status"],
+            fields["deskripsi"]) == (["PDH"], ["Sari 0812"], ["tidak"], ["tentatif"],
+                                     ["Catatan lain"])
+
+
+def test_a_bad_upload_is_refused_and_nothing_is_written(site: LiveServer) -> None:
+    browser = sign_in(site, "pic-x")
+    _, form = open_form(site, browser)
+    before = names_in(site, "dinkes")
+    mine = {**ACTIVITY, "tanggal": "2031-04-05"}
+    r = submit_files(site, browser, form,
+                     {"undangan": ("surat.pdf", b"PK\x03\x04 bukan pdf", "application/pdf")},
+                     **mine)
+    assert r.status_code == 400
+    assert error_beside(r.text, "undangan").startswith("Berkas undangan harus berupa PDF")
+    assert 'aria-describedby="galat-undangan undangan-bantuan"' in r.text
+    assert the_form(r.text).data()["judul"] == [ACTIVITY["judul"]]  # the input stays
+    for size in (2 * 1024 * 1024 + 1, 3 * 1024 * 1024):  # just over, and far over the limit
+        big = PDF + b"0" * (size - len(PDF))
+        r = submit_files(site, browser, form, {"undangan": ("besar.pdf", big,
+                                                            "application/pdf")}, **mine)
+        assert r.status_code == 413
+        assert "Berkas undangan terlalu besar: paling besar 2 MB" in r.text
+    assert names_in(site, "dinkes") == before
+
+
+def test_a_multipart_post_is_checked_like_any_form(site: LiveServer) -> None:
+    browser = sign_in(site, "pic-x")
+    _, form = open_form(site, browser)
+    before = names_in(site, "dinkes")
+    data = form.data(**{**ACTIVITY, "tanggal": "2031-04-06"})
+    del data["csrf"]
+    r = browser.post(site.url + "/kegiatan/baru/", data=data,
+                     files={"undangan": ("u.pdf", PDF, "application/pdf")},
+                     allow_redirects=False, timeout=30)
+    assert r.status_code == 403  # the csrf field of a multipart body is checked too
+    r = browser.post(site.url + "/kegiatan/baru/", data=b"--x\r\n",
+                     headers={"Content-Type": "multipart/form-data"}, timeout=30)
+    assert r.status_code == 400 and "boundary" in r.text
+    assert names_in(site, "dinkes") == before

@@ -2,19 +2,24 @@
 
 Rows are written by ``kalender.dav.storage`` inside Radicale's write lock, for every
 write path (PUT, whole-calendar PUT, MOVE, DELETE, PROPPATCH, MKCALENDAR), with
-the logged-in user as actor. ``kalender log`` reads them.
+the logged-in user as actor. ``kalender log`` reads them. Decisions of the protocol
+office (action ``approval``, ``kalender.pemda.decisions``) are entries too: before and
+after hold the approval state ("Menunggu persetujuan" -> "Definitif").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from kalender import database
 
+#: The action of an approval entry (a decision, a switch, an approval asked again).
+APPROVAL_ACTION = "approval"
 #: Actors whose writes are not audited: the notifier keeping the Bentrok calendars
 #: (kalender.notify.worker) only mirrors the notice board, which says it all.
 NOTIFIER_ACTOR = "kalender:bentrok"
@@ -42,12 +47,13 @@ def opd_of(path: str) -> str | None:
     return parts[1] if len(parts) >= 2 and parts[0] == "opd" else None
 
 
-def record(db: Path, actor: str, action: str, path: str, href: str | None = None,
-           before: str | None = None, after: str | None = None,
+def record(db: Path | sqlite3.Connection, actor: str, action: str, path: str,
+           href: str | None = None, before: str | None = None, after: str | None = None,
            note: str | None = None, now: dt.datetime | None = None) -> None:
-    """Append one entry to the audit trail."""
+    """Append one entry to the audit trail (``db``: a path, or a connection in a transaction)."""
     ts = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    database.connect(db).execute(
+    conn = database.connect(db) if isinstance(db, Path) else db
+    conn.execute(
         "INSERT INTO audit (ts, actor, action, path, href, opd, before, after, note)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (ts, actor or "-", action, path, href, opd_of(path), before, after, note))

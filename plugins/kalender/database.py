@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS slots (
     "end"      INTEGER NOT NULL,
     title      TEXT NOT NULL,
     private    INTEGER NOT NULL,
-    rid        INTEGER
+    rid        INTEGER,
+    tentative  INTEGER NOT NULL DEFAULT 0 -- STATUS:TENTATIVE (a hold); see _COLUMNS
 );
 CREATE INDEX IF NOT EXISTS slots_resource ON slots (kind, resource, start);
 CREATE INDEX IF NOT EXISTS slots_item ON slots (collection, href);
@@ -155,9 +156,74 @@ CREATE TABLE IF NOT EXISTS web_sessions (
     password TEXT NOT NULL              -- fingerprint of the password hash at sign-in
 );
 CREATE INDEX IF NOT EXISTS web_sessions_login ON web_sessions (login);
+-- Approval by the protocol office (kalender.pemda.approvals): kept beside the PIC's
+-- data, never written into it. One row per (OPD, UID): the last decision, for the
+-- fingerprint of time and place it was made on; every decision in the history.
+CREATE TABLE IF NOT EXISTS approval_settings (
+    key   TEXT PRIMARY KEY,             -- enabled | version | switched
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS approvals (
+    opd         TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,          -- kalender.pemda.approval.fingerprint when decided
+    decision    TEXT NOT NULL,          -- definitif | ditolak
+    reason      TEXT NOT NULL,          -- of a rejection ('' for an approval)
+    actor       TEXT NOT NULL,
+    at          INTEGER NOT NULL,       -- epoch
+    version     INTEGER NOT NULL,       -- approval_settings.version after it (the sync)
+    asked       TEXT NOT NULL DEFAULT '', -- fingerprint whose "asks again" was recorded
+    PRIMARY KEY (opd, uid)
+);
+CREATE INDEX IF NOT EXISTS approvals_version ON approvals (version);
+CREATE TABLE IF NOT EXISTS approval_history (
+    id          INTEGER PRIMARY KEY,
+    opd         TEXT NOT NULL,
+    uid         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    decision    TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    at          INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS approval_history_item ON approval_history (opd, uid);
+-- The daily digest of the leaders' agenda (kalender.notify.schedule): the accounts
+-- subscribed (kalender user digest LOGIN on), and one row per (day, kind, login)
+-- made when a digest fell due: it is sent once, also after a restart, and a
+-- failed try is retried with the outbox's pauses.
+CREATE TABLE IF NOT EXISTS digest_subscribers (
+    login    TEXT PRIMARY KEY,
+    since    INTEGER NOT NULL           -- epoch
+);
+CREATE TABLE IF NOT EXISTS digest_sends (
+    day      TEXT NOT NULL,             -- WIB day it fell due, YYYY-MM-DD
+    kind     TEXT NOT NULL,             -- hari-ini | besok
+    login    TEXT NOT NULL,
+    agenda   TEXT NOT NULL,             -- the day whose agenda it carries, YYYY-MM-DD
+    created  INTEGER NOT NULL,          -- epoch
+    attempts INTEGER NOT NULL,
+    next_try INTEGER NOT NULL,
+    sent     INTEGER,                   -- epoch; -1: given up
+    address  TEXT,                      -- where it went
+    error    TEXT,
+    PRIMARY KEY (day, kind, login)
+);
+CREATE INDEX IF NOT EXISTS digest_sends_due ON digest_sends (sent, next_try);
 """
 
 _local = threading.local()
+#: Columns added to a table after it first shipped: (table, column, definition).
+#: ``CREATE TABLE IF NOT EXISTS`` leaves an older table as it is, so they are added
+#: here, once, on the first connection (ALTER TABLE ADD COLUMN keeps every row).
+_COLUMNS = (("slots", "tentative", "INTEGER NOT NULL DEFAULT 0"),)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Add the columns an older database lacks (idempotent)."""
+    for table, column, definition in _COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -171,5 +237,6 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.executescript(SCHEMA)
+        _add_columns(conn)
         cache[key] = conn
     return conn

@@ -33,13 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kalender import database
-from kalender.registry import Opd, User
+from kalender.registry import LEADER_ROLES, Opd, User
 
 KEY_FILE = "langganan.key"
 PUBLIC = "publik/agenda"
 LEADERS = "pimpinan/agenda"
 #: Roles that get links (the sync account reads over CalDAV and needs none).
-ROLES = frozenset({"pic", "pimpinan", "admin"})
+ROLES = frozenset({"pic", *LEADER_ROLES})
 
 
 @dataclass(frozen=True)
@@ -66,13 +66,13 @@ def readable(user: User | None, opds: Sequence[Opd], venues: Iterable[str],
     """The calendars ``user`` may subscribe to by private link (the rights matrix, README).
 
     Every account: the public agenda and each venue's occupancy; a PIC: their own
-    active OPD calendars; pimpinan and admins: the leaders' agenda and each key
+    active OPD calendars; pimpinan, protokol and admins: the leaders' agenda and each key
     person's agenda. (The Bentrok calendars are not offered: they are read in the apps
     that log in, where a refusal is shown.)
     """
     if user is None or user.role not in ROLES:
         return []
-    leader = user.role in ("pimpinan", "admin")
+    leader = user.role in LEADER_ROLES
     own = [f"opd/{o.id}" for o in opds if user.role == "pic" and o.id in user.opds
            and not o.archived]
     return [*own, PUBLIC, *([LEADERS] if leader else []),

@@ -25,8 +25,11 @@ RESERVED_SEGMENTS = frozenset({"opd", "publik", "pimpinan", "ruang", "orang", "b
 #: First path segments of the web pages (kalender.web.app): refused for new logins only,
 #: so an existing account of that name keeps working over CalDAV.
 WEB_SEGMENTS = frozenset({"kegiatan", "layar", "cetak", "aset", "masuk", "keluar", "langganan",
-                          "ketersediaan", "admin"})
-ROLES = ("pic", "pimpinan", "admin", "sync")
+                          "ketersediaan", "admin", "persetujuan"})
+ROLES = ("pic", "pimpinan", "protokol", "admin", "sync")
+#: Roles that read every OPD's calendar and the leaders' agenda (README, "Peran dan hak
+#: akses"): pimpinan, the protocol office (Prokopim, who also approves) and admins.
+LEADER_ROLES = ("pimpinan", "protokol", "admin")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 #: A new login (README, "Akun"): lowercase letters, digits, '.', '_', '-', '@', at most
 #: 64, beginning with a letter or digit, no '..' and no trailing '.'. Lowercase only, so

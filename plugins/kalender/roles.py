@@ -7,10 +7,14 @@ role       own OPD       other OPD   /publik/agenda  /pimpinan/agenda  /ruang/* 
 =========  ============  ==========  ==============  ================  ========  ========  ========
 pic        read + write  none        read            none              read      none      own: r
 pimpinan   read          read        read            read              read      read      r
+protokol   read          read        read            read              read      read      r
 admin      everything    everything  everything      everything        all       all       r
 sync       read          read        read + write    read + write      r + w     r + w     none
 anonymous  none          none        GET only        none              none      none      none
 =========  ============  ==========  ==============  ================  ========  ========  ========
+
+``protokol`` is the protocol office (Prokopim): it reads like pimpinan and
+approves activities (``kalender.pemda.decisions``), which writes no calendar.
 
 The Bentrok calendars are written by the server itself (``kalender.notify``),
 through the storage and not over HTTP, so no login may write them.
@@ -27,7 +31,7 @@ import re
 from collections.abc import Sequence
 from importlib import resources
 
-from kalender.registry import Opd, User
+from kalender.registry import LEADER_ROLES, Opd, User
 
 PUBLIC_AGENDA = "/publik/agenda/"
 LEADERS_AGENDA = "/pimpinan/agenda/"
@@ -53,7 +57,8 @@ def role_sections(users: Sequence[User], opds: Sequence[Opd]) -> str:
         by_role.setdefault(u.role, []).append(u.login)
     active = {o.id for o in opds if not o.archived}
     out: list[str] = []
-    readers = by_role.get("admin", []) + by_role.get("pimpinan", [])
+    readers = by_role.get("admin", []) + [login for role in LEADER_ROLES if role != "admin"
+                                          for login in by_role.get(role, [])]
     if readers:
         # Only the server writes the Bentrok calendars (kalender.notify.worker, not HTTP):
         # leaders and admins read them; this comes before the admin's catch-all.
@@ -74,8 +79,10 @@ def role_sections(users: Sequence[User], opds: Sequence[Opd]) -> str:
                                 "opd/" + _alternation(own), "rw"))
             out.append(_section(f"pic-{u.login}-bentrok", [u.login],
                                 "bentrok/" + _alternation(own), "r"))
-    if by_role.get("pimpinan"):
-        out.append(_section("pimpinan", by_role["pimpinan"],
+    # the protocol office reads like pimpinan; its decisions are kept in kalender.db
+    leaders = by_role.get("pimpinan", []) + by_role.get("protokol", [])
+    if leaders:
+        out.append(_section("pimpinan", leaders,
                             "opd/[^/]+|(publik|pimpinan)/agenda|(ruang|orang)/[^/]+", "r"))
     return "\n".join(out)
 
@@ -105,7 +112,7 @@ def visible_calendars(user: User | None, opds: Sequence[Opd],
                       persons: Sequence[str] = ()) -> list[str]:
     """Collection paths listed in ``user``'s home for discovery (RFC 6764, RFC 4791 §6.2.1).
 
-    ``persons``: the registered key persons' ids; a pimpinan also discovers their
+    ``persons``: the registered key persons' ids; pimpinan and protokol also discover their
     agendas (``/orang/<id>/``), which the sync service keeps.
     """
     if user is None:
@@ -115,7 +122,7 @@ def visible_calendars(user: User | None, opds: Sequence[Opd],
         mine = {f"/opd/{o}/" for o in user.opds}
         own = [h for h in active if h in mine]
         return own + [PUBLIC_AGENDA] + [bentrok_calendar(h) for h in own]
-    if user.role == "pimpinan":
+    if user.role in ("pimpinan", "protokol"):
         return [LEADERS_AGENDA, *active, *(person_href(p) for p in persons)]
     if user.role == "admin":
         return [LEADERS_AGENDA, PUBLIC_AGENDA, *(o.href for o in opds)]

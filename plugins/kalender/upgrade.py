@@ -135,10 +135,25 @@ def _venue_coordinates(dep: Deployment) -> str | None:
             "isi dengan 'kalender venue set ID --koordinat LAT,LON'")
 
 
+def _tentative_holds(dep: Deployment) -> str | None:
+    """kalender.db: bookings of STATUS:TENTATIVE items are marked as holds (0.5).
+
+    The ``slots.tentative`` column itself is added by ``kalender.database.connect``
+    (every connection, before anything writes); this re-reads the stored items
+    indexed before it, so ``[storage] kalender_tentative = warn`` knows them.
+    """
+    if not dep.database.is_file():
+        return None
+    from kalender.clash.repair import recheck_tentative  # here: the engine imports deployment
+
+    changed = recheck_tentative(dep)
+    return f"indeks: {changed} jadwal kini ditandai tentatif" if changed else None
+
+
 #: Every step, oldest first; each returns a one-line description when it changed something.
 STEPS: list[Callable[[Deployment], str | None]] = [_plugin_paths, _shipped_venues,
                                                    _quiet_logging, _visibility_rule,
-                                                   _venue_coordinates]
+                                                   _venue_coordinates, _tentative_holds]
 
 
 def upgrade(dep: Deployment) -> list[str]:

@@ -14,9 +14,12 @@ The class of an event is its CLASS property (RFC 5545 §3.8.1.3):
   its series: it is at least as restricted as the series (an override
   without CLASS of a PRIVATE series is PRIVATE) and may be more restricted.
 
-Restriction grows PUBLIC < CONFIDENTIAL < PRIVATE. What an :class:`Audience`
-is shown of each class is :func:`shown`; which properties that leaves in an
-iCalendar copy is :data:`KEPT`; the text of a block is :func:`label`.
+Restriction grows PUBLIC < CONFIDENTIAL < PRIVATE. A *held* event (a tentative
+hold, STATUS:TENTATIVE of RFC 5545 §3.8.1.11, or one waiting for the protocol
+office's approval: :func:`held`) is hidden from the public whatever its class.
+What an :class:`Audience` is shown of each class is :func:`shown`; which
+properties that leaves in an iCalendar copy is :data:`KEPT`; the text of a
+block is :func:`label`.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from typing import Any
 
 __all__ = [
     "CONFIDENTIAL", "KEPT", "PRIVATE", "PUBLIC", "PUBLIC_PROPERTIES", "Audience", "Shown",
-    "class_of_value", "classes_of", "event_class", "label", "public_text", "series_class",
-    "shown", "stricter", "title_shown",
+    "class_of_value", "classes_of", "event_class", "held", "label", "public_text",
+    "series_class", "shown", "status_of", "stricter", "title_shown",
 ]
 
 PUBLIC, CONFIDENTIAL, PRIVATE = "PUBLIC", "CONFIDENTIAL", "PRIVATE"
@@ -101,8 +104,28 @@ _SHOWN = {
 }
 
 
-def shown(cls: str, audience: Audience) -> Shown:
-    """What ``audience`` sees of an event of class ``cls`` (an unknown class is PRIVATE)."""
+def status_of(component: Any) -> str:
+    """The STATUS of one VEVENT (RFC 5545 §3.8.1.11), trimmed and upper-case ("" when absent)."""
+    return str(component.get("STATUS", "")).strip().upper()
+
+
+def held(component: Any, pending: bool = False) -> bool:
+    """Whether an event is held back from the public: a tentative hold, or ``pending`` approval.
+
+    ``pending``: the protocol office has not (or not yet, for this time and place)
+    approved the item (``kalender.pemda.approvals``).
+    """
+    return pending or status_of(component) == "TENTATIVE"
+
+
+def shown(cls: str, audience: Audience, held: bool = False) -> Shown:
+    """What ``audience`` sees of an event of class ``cls`` (an unknown class is PRIVATE).
+
+    ``held`` (:func:`held`): the public sees nothing of it; another OPD still sees
+    the venue taken (a hold blocks like a booking), leaders see it in full.
+    """
+    if held and audience is Audience.PUBLIC:
+        return Shown.HIDDEN
     table = _SHOWN.get(audience)
     if table is None:  # leaders and the owning OPD see everything
         return Shown.FULL
@@ -140,16 +163,21 @@ KEPT: dict[Shown, frozenset[str] | None] = {
 }
 
 #: Text the public must not read in a description: e-mail addresses, the admin's
-#: clash override reason, and meeting join details (links with passcodes).
+#: clash override reason, meeting join details (links with passcodes) and the
+#: protocol lines of an invitation that stay inside (contact person and phone,
+#: the letter's number, its attachments).
 EMAIL = re.compile(r"(mailto:)?[\w.+-]+@[\w-]+(\.[\w-]+)+", re.IGNORECASE)
 HIDDEN_LINES = re.compile(r"^\s*(abaikan\s+bentrok|passcode|kode\s+sandi|password|meeting\s+id"
-                          r"|id\s+rapat)\b.*$", re.IGNORECASE | re.MULTILINE)
+                          r"|id\s+rapat|narahubung|kontak|cp|contact\s+person"
+                          r"|no(mor|\.)?\s*surat|lampiran)\b.*$", re.IGNORECASE | re.MULTILINE)
+BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 MEETING_LINK = re.compile(r"https?://\S*(zoom\.us|teams\.microsoft|meet\.google|webex)\S*",
                           re.IGNORECASE)
 
 
 def public_text(text: str) -> str:
     """A description fit for the public (and another OPD): no addresses or internal lines."""
+    text = BREAK.sub("\n", text)  # Google Calendar writes HTML line breaks into DESCRIPTION
     text = HIDDEN_LINES.sub("", text)
     text = EMAIL.sub("[alamat disembunyikan]", text)
     text = MEETING_LINK.sub("[tautan rapat disembunyikan]", text)

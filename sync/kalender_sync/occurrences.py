@@ -5,7 +5,9 @@ instance of the series (RFC 5545 §3.8.5: RRULE, RDATE, EXDATE; overrides by
 RECURRENCE-ID, §3.8.4.4) within a horizon. A public copy (the output of
 ``kalender_sync.transform.public_copy``) is already filtered by
 ``kalender.visibility``; a leaders' copy (``full_copy``) holds every detail,
-and its occurrences carry their class so each view asks the visibility rule.
+and its occurrences carry their class so each view asks the visibility rule,
+their status and the protocol office's decision, stand-ins and protocol
+details (what ``kalender_sync.annotate`` wrote into the copy, read back).
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ import icalendar
 import recurring_ical_events
 
 from kalender.clash.match import Matcher
+from kalender.pemda import protocol as protocols
+from kalender.pemda.protocol import Protocol
 from kalender.visibility import PUBLIC, class_of_value, event_class
+from kalender_sync import annotate
 
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+NO_PROTOCOL = Protocol()
 
 
 @dataclass(frozen=True)
@@ -31,18 +37,23 @@ class Occurrence:
     uid: str  #: the public copy's UID (the same for every instance of a series)
     opd: str  #: organising OPD id
     opd_name: str
-    title: str  #: SUMMARY; "Kegiatan internal - <OPD>" for a CONFIDENTIAL block
+    title: str  #: SUMMARY ("DIBATALKAN: " left out); "Kegiatan internal - <OPD>" for a block
     start: dt.datetime  #: aware, in WIB
     end: dt.datetime  #: aware, in WIB; an all-day activity ends at 00:00 of the day after
     all_day: bool
     location: str  #: LOCATION as written ("" when none)
     venue: str | None  #: registered venue id recognised in LOCATION
     categories: tuple[str, ...]  #: the PIC's CATEGORIES (the OPD's name left out)
-    description: str  #: public text (kalender.visibility.public_text), no "Penyelenggara" line
+    description: str  #: public text (kalender.visibility.public_text), no "Penyelenggara"
+    #: line, no stand-in lines (:attr:`stand_ins`); leaders': no status or protocol lines
     status: str  #: STATUS (RFC 5545 §3.8.1.11): "CONFIRMED", "TENTATIVE", "CANCELLED" or ""
     internal: bool  #: a CONFIDENTIAL block: only its time and OPD may be shown
     klass: str = PUBLIC  #: the effective CLASS (kalender.visibility), for the leaders' views
     persons: tuple[str, ...] = ()  #: registered key persons taking part (leaders' copies)
+    approval: str = ""  #: kalender.pemda.approval state (leaders' copies; "" when none)
+    stand_ins: tuple[str, ...] = ()  #: "Wali Kota diwakili oleh Wakil Wali Kota", ...
+    protocol: Protocol = NO_PROTOCOL  #: pakaian, letter, narahubung... (leaders' copies only)
+    reason: str = ""  #: the reason of a rejection in force (leaders' copies only)
 
     @property
     def path(self) -> str:
@@ -96,6 +107,15 @@ def _description(component: Any, opd_name: str) -> str:
     return text.removesuffix(organiser_line(opd_name)).rstrip()
 
 
+def _details(component: Any, opd_name: str, public: bool
+             ) -> tuple[str, tuple[str, ...], Protocol]:
+    """(description, stand-in sentences, protocol details) of one occurrence of a copy."""
+    text, stand_ins = annotate.read_back(_description(component, opd_name), not public)
+    if public:
+        return text, stand_ins, Protocol()
+    return protocols.without(text), stand_ins, protocols.read(text)
+
+
 def page_id(uid: str, instance: dt.datetime | None) -> str:
     """The page id of an activity (``instance``: the RECURRENCE-ID of a series instance)."""
     digest = uid.split("@", 1)[0]
@@ -131,15 +151,23 @@ def expand(text: str, opd: str, opd_name: str, matcher: Matcher, now: dt.datetim
         klass = event_class(component, series.get(uid))
         internal = public and klass != PUBLIC
         venues = () if internal else tuple(sorted(matcher.venues(component)[0]))
+        description, stand_ins, details = ("", (), Protocol()) if internal else _details(
+            component, opd_name, public)
+        title = " ".join(str(component.get("SUMMARY", "")).split())
+        status = str(component.get("STATUS", "")).strip().upper()
+        if status == "CANCELLED":
+            title = annotate.plain_title(title)
         result.append(Occurrence(
             id=page_id(uid, instance), uid=uid, opd=opd, opd_name=opd_name,
-            title=" ".join(str(component.get("SUMMARY", "")).split()) or "(tanpa judul)",
+            title=title or "(tanpa judul)",
             start=start, end=max(end, start), all_day=all_day,
             location="" if internal else " ".join(str(component.get("LOCATION", "")).split()),
             venue=venues[0] if venues else None,
             categories=() if internal else _categories(component, opd_name),
-            description="" if internal else _description(component, opd_name),
-            status=str(component.get("STATUS", "")).strip().upper(), internal=internal,
-            klass=klass, persons=() if public else tuple(sorted(matcher.persons(component)))))
+            description=description, status=status, internal=internal,
+            klass=klass, persons=() if public else tuple(sorted(matcher.persons(component))),
+            approval="" if public else str(component.get(annotate.APPROVAL_PROPERTY, "")),
+            stand_ins=stand_ins, protocol=details,
+            reason="" if public else str(component.get(annotate.REASON_PROPERTY, ""))))
     result.sort(key=lambda o: (o.start, o.id))
     return result, endless

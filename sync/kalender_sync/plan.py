@@ -17,6 +17,7 @@ import recurring_ical_events
 from kalender.clash.match import Matcher
 from kalender_sync.state import Output
 from kalender_sync.transform import (
+    Extra,
     Source,
     content_key,
     full_copy,
@@ -31,6 +32,9 @@ PUBLIC = "publik/agenda"
 LEADERS = "pimpinan/agenda"
 FOREVER = 2**62
 WIB = dt.timezone(dt.timedelta(hours=7))
+#: The protocol office's decision on a source naming these key persons: (state, reason),
+#: ("", "") when approval is off or the item needs none (``kalender.pemda.approvals``).
+Approval = Callable[[Source, frozenset[str]], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -42,23 +46,25 @@ class Change:
     source: Source | None
 
 
-def targets(src: Source, cal: icalendar.Calendar, matcher: Matcher
-            ) -> dict[tuple[str, str], icalendar.Calendar]:
+def targets(src: Source, cal: icalendar.Calendar, matcher: Matcher,
+            approval: Approval | None = None) -> dict[tuple[str, str], icalendar.Calendar]:
     """Every output copy of one source: (calendar, href) -> content."""
-    href = output_href(src.opd, src.uid)
-    out: dict[tuple[str, str], icalendar.Calendar] = {(LEADERS, href): full_copy(src, cal)}
-    public = public_copy(src, cal)
-    if public is not None:
-        out[(PUBLIC, href)] = public
     venues: set[str] = set()
     persons: set[str] = set()
     for event in cal.walk("VEVENT"):
         venues |= matcher.venues(event)[0]
-        persons |= matcher.persons(event)
+        persons |= matcher.persons(event)  # stand-ins instead of whom they represent
+    state, reason = approval(src, frozenset(persons)) if approval is not None else ("", "")
+    extra = Extra(state, reason, matcher)
+    href = output_href(src.opd, src.uid)
+    out: dict[tuple[str, str], icalendar.Calendar] = {(LEADERS, href): full_copy(src, cal, extra)}
+    public = public_copy(src, cal, extra)
+    if public is not None:
+        out[(PUBLIC, href)] = public
     for venue in sorted(venues):
-        out[(f"ruang/{venue}", href)] = occupancy_copy(src, cal)
+        out[(f"ruang/{venue}", href)] = occupancy_copy(src, cal, extra)
     for person in sorted(persons):
-        out[(f"orang/{person}", href)] = full_copy(src, cal)
+        out[(f"orang/{person}", href)] = full_copy(src, cal, extra)  # stamped one by one
     return out
 
 
@@ -88,7 +94,8 @@ def span(cal: icalendar.Calendar) -> tuple[int, int]:
 
 
 def plan(changes: Iterable[Change], previous: Callable[[str, str], dict[tuple[str, str], Output]],
-         matcher: Matcher, dtstamp: str, skipped: list[str]) -> list[Output]:
+         matcher: Matcher, dtstamp: str, skipped: list[str],
+         approval: Approval | None = None) -> list[Output]:
     """The journal rows (writes and deletes) that bring the outputs up to date."""
     actions: list[Output] = []
     for change in changes:
@@ -97,7 +104,7 @@ def plan(changes: Iterable[Change], previous: Callable[[str, str], dict[tuple[st
         if change.source is not None:
             try:
                 cal = parse(change.source)
-                new = targets(change.source, cal, matcher)
+                new = targets(change.source, cal, matcher, approval)
                 window = span(cal)
             except Exception as e:
                 skipped.append(f"/opd/{change.opd}/{change.href}: {e}")

@@ -7,7 +7,10 @@ proxy or CDN can serve the same files directly.
 
 The public feed holds a window (from 90 days ago to 1 year ahead) so that a
 city's feed stays well under 1 MB (Google Calendar refuses larger subscribed
-feeds); ``publik-agenda-penuh.ics`` holds the whole history.
+feeds); ``publik-agenda-penuh.ics`` holds the whole history. A cancelled
+activity stays in every public feed, marked (``DIBATALKAN``, STATUS:CANCELLED,
+RFC 5545 §3.8.1.11), until it has ended, then leaves them: subscribers learn of
+the cancellation, and the history does not list what never took place.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kalender_sync.state import State
@@ -26,6 +29,7 @@ from kalender_sync.state import State
 DAY = 86400
 WINDOW_PAST_DAYS = 90
 WINDOW_FUTURE_DAYS = 365
+CANCELLED = "\r\nSTATUS:CANCELLED\r\n"
 NAMES = {
     "publik/agenda": "Agenda Publik Kota Kediri",
     "pimpinan/agenda": "Agenda Pimpinan Kota Kediri",
@@ -102,6 +106,33 @@ def _atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def over(text: str, end: int, now: int) -> bool:
+    """Whether a copy is a cancellation that has ended by ``now`` (every VEVENT cancelled).
+
+    A series with one cancelled occurrence (an override) stays: its master says
+    the other dates.
+    """
+    if end > now or CANCELLED not in text:
+        return False
+    events = split(text)[1]
+    return bool(events) and all(CANCELLED in event for event in events)
+
+
+def _public(state: State, calendar: str, now: int, window: tuple[int, int] | None = None
+            ) -> Iterator[tuple[str, str]]:
+    """(OPD, text) of the public copies to render: ended cancellations left out."""
+    entries = state.calendar_entries(calendar, *window) if window else state.calendar_entries(
+        calendar)
+    for opd, text, end in entries:
+        if not over(text, end, now):
+            yield opd, text
+
+
+def next_expiry(state: State, now: int) -> int | None:
+    """When the next cancellation leaves the public feeds (they are rendered again then)."""
+    return state.next_end("publik/agenda", now, CANCELLED)
+
+
 def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[str, str],
             now: int, opds: Iterable[str] = ()) -> list[str]:
     """Render the feeds of ``calendars`` (the public one windowed, whole and per OPD)."""
@@ -111,7 +142,7 @@ def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[s
         title = titles.get(calendar) or NAMES.get(calendar, calendar)
         if calendar == "publik/agenda":
             window = (now - WINDOW_PAST_DAYS * DAY, now + WINDOW_FUTURE_DAYS * DAY)
-            rows = list(state.calendar_rows(calendar, *window))
+            rows = list(_public(state, calendar, now, window))
             body = render(calendar, (text for _, text in rows), title)
             if write_feed(folder, feed_name(calendar), body):
                 written.append(feed_name(calendar))
@@ -119,7 +150,7 @@ def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[s
                 body = render(calendar, (text for o, text in rows if o == opd), opd_title)
                 if write_feed(folder, feed_name(calendar, opd=opd), body):
                     written.append(feed_name(calendar, opd=opd))
-            body = render(calendar, state.calendar_texts(calendar), title)
+            body = render(calendar, (text for _, text in _public(state, calendar, now)), title)
             if write_feed(folder, feed_name(calendar, full=True), body):
                 written.append(feed_name(calendar, full=True))
         else:

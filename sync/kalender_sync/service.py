@@ -5,6 +5,11 @@
 accepted change (``kalender.dav.changes.CHANGES``), it reads only the OPD calendars
 that changed; every ``poll_seconds`` it reads them all (changes made through
 another process).
+
+The protocol office's decisions (``kalender.pemda.approvals``, in ``kalender.db``)
+shape the copies too: a pass re-reads the items decided since the last one, and
+every item when approval was switched on or off, or when the copies' format
+changed (:data:`FORMAT`). With approval off a pass costs one query more.
 """
 
 from __future__ import annotations
@@ -23,17 +28,22 @@ from pathlib import Path
 import requests
 
 from kalender.clash.match import Matcher
+from kalender.clash.rules import Person, Venue
 from kalender.dav.changes import ChangeSet
 from kalender.deployment import Deployment
-from kalender.registry import RegistryError
+from kalender.pemda import approval, approvals
+from kalender.registry import Opd, RegistryError
 from kalender_sync import publish
-from kalender_sync.plan import LEADERS, PUBLIC, Change, describe, plan
+from kalender_sync.plan import LEADERS, PUBLIC, Approval, Change, describe, plan
 from kalender_sync.source import Reader
 from kalender_sync.state import Output, State
+from kalender_sync.transform import Source
 from kalender_sync.webindex import WebIndex
 
 logger = logging.getLogger("kalender.sync")
 SECRET_FILE = "sync.secret"  # noqa: S105 - a file name, not a password
+#: What the copies look like; a new value (status lines, stand-ins...) re-plans every item.
+FORMAT = "2"
 
 
 def credentials(dep: Deployment) -> tuple[str, str]:
@@ -90,6 +100,8 @@ class SyncService:
         self.feeds = dep.root / "feeds"
         self._ensured: set[str] = set()
         self._publish_all = True
+        self._expiry: int | None = None  # when the next cancellation leaves the public feeds
+        self._enabled: bool | None = None  # approval on (read again when its version changes)
         self.lock = threading.Lock()
 
     def close(self) -> None:
@@ -108,43 +120,109 @@ class SyncService:
             matcher = Matcher(venues, persons)
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
             touched: set[str] = set()
+            decided, version = self._decided()
+            everything = decided is None or self.state.meta("format") != FORMAT
+            decide = self._decider()
             if not dry_run:
                 touched |= self._apply(self.state.pending(), report)
                 self._ensure_calendars([f"ruang/{v.id}" for v in venues]
                                        + [f"orang/{p.id}" for p in persons])
             for opd in opds:
-                if only is not None and opd.id not in only:
+                if only is not None and opd.id not in only and not everything:
                     continue
                 known = self.state.sources(opd.id)
-                changes, token, _full = self.reader.changes(opd.id, opd.name,
-                                                            self.state.token(opd.id), known)
-                actions = plan(changes, self.state.outputs_of, matcher, stamp, report.skipped)
-                report.actions += actions
-                if dry_run:
-                    continue
+                token = None if everything else self.state.token(opd.id)
+                changes, token, _full = self.reader.changes(opd.id, opd.name, token, known)
                 failures = len(report.failed)
-                touched |= self._apply(actions, report)
-                self._record_sources(opd.id, changes)
-                if len(report.failed) == failures:
+                touched |= self._step(changes, matcher, stamp, decide, report, dry_run)
+                if not dry_run and len(report.failed) == failures:
                     # only when every write it led to is done: else re-read and retry
                     self.state.save_token(opd.id, token)
+            if decided:
+                changes = self._reread(decided, opds)
+                touched |= self._step(changes, matcher, stamp, decide, report, dry_run)
             if not dry_run:
-                titles = {f"ruang/{v.id}": f"Pemakaian {v.name}" for v in venues}
-                titles |= {f"orang/{p.id}": f"Agenda {p.title}" for p in persons}
-                titles |= {f"opd/{o.id}": f"Agenda Publik {o.name}" for o in opds}
-                if self._publish_all:  # first pass of this process, or a failed render
-                    touched |= {PUBLIC, LEADERS, *self.state.calendars()}
-                if touched:
-                    self._publish_all = True
-                    report.feeds = publish.publish(self.state, self.feeds, touched, titles,
-                                                   int(time.time()), [o.id for o in opds])
-                    self._publish_all = False
+                if not report.failed:  # else the next pass asks again
+                    self.state.set_meta("format", FORMAT)
+                    self.state.set_meta("approval-version", str(version))
+                report.feeds = self._publish(touched, venues, persons, opds)
                 # the web pages' occurrences follow the written public copies
                 names = {o.id: o.name for o in opds}
                 self.web.refresh(matcher, lambda opd: names.get(opd, opd),
                                  dt.datetime.now(dt.UTC))
             report.seconds = time.monotonic() - began
             return report
+
+    def _step(self, changes: list[Change], matcher: Matcher, stamp: str,
+              decide: Approval | None, report: Report, dry_run: bool) -> set[str]:
+        """Plan ``changes`` and (unless ``dry_run``) write them; the calendars touched."""
+        actions = plan(changes, self.state.outputs_of, matcher, stamp, report.skipped, decide)
+        report.actions += actions
+        if dry_run:
+            return set()
+        touched = self._apply(actions, report)
+        for opd in dict.fromkeys(c.opd for c in changes):
+            self._record_sources(opd, [c for c in changes if c.opd == opd])
+        return touched
+
+    def _publish(self, touched: set[str], venues: list[Venue], persons: list[Person],
+                 opds: list[Opd]) -> list[str]:
+        """Render the feeds of the calendars touched (all after a start or a failure)."""
+        now = int(time.time())
+        if self._expiry is not None and now >= self._expiry:
+            touched.add(PUBLIC)  # a cancellation has ended: it leaves the public feeds
+        titles = {f"ruang/{v.id}": f"Pemakaian {v.name}" for v in venues}
+        titles |= {f"orang/{p.id}": f"Agenda {p.title}" for p in persons}
+        titles |= {f"opd/{o.id}": f"Agenda Publik {o.name}" for o in opds}
+        if self._publish_all:  # first pass of this process, or a failed render
+            touched |= {PUBLIC, LEADERS, *self.state.calendars()}
+        written: list[str] = []
+        if touched:
+            self._publish_all = True
+            written = publish.publish(self.state, self.feeds, touched, titles, now,
+                                      [o.id for o in opds])
+            self._publish_all = False
+        if PUBLIC in touched:
+            self._expiry = publish.next_expiry(self.state, now)
+        return written
+
+    def _decided(self) -> tuple[list[tuple[str, str]] | None, int]:
+        """(OPD, UID) decided since the last pass (None: approval switched), the version now."""
+        saved = int(self.state.meta("approval-version") or 0)
+        decided, version = approvals.changed_since(self.dep.database, saved)
+        if version != saved or self._enabled is None:
+            self._enabled = approvals.enabled(self.dep.database)
+        return decided, version
+
+    def _decider(self) -> Approval | None:
+        """The approval state of a source, or None while approval is off."""
+        if not self._enabled:
+            return None
+        db = self.dep.database
+
+        def decide(src: Source, persons: frozenset[str]) -> tuple[str, str]:
+            if not approval.needs_approval(persons):
+                return "", ""
+            found = approvals.state(db, src.opd, src.uid, approval.fingerprint(src.text))
+            refused = approvals.reason(db, src.opd, src.uid) if found == approval.REJECTED else ""
+            return found, refused
+
+        return decide
+
+    def _reread(self, decided: list[tuple[str, str]], opds: list[Opd]) -> list[Change]:
+        """The current data of the items decided since the last pass (those still there)."""
+        names = {o.id: o.name for o in opds}
+        changes: list[Change] = []
+        for opd, uid in decided:
+            if opd not in names:
+                continue
+            hrefs = [h for h, (u, _etag) in self.state.sources(opd).items() if u == uid]
+            for href in hrefs:  # none: not read yet, so planned with its decision when it is
+                r = self.http.get(f"{self.url}/opd/{opd}/{href}", timeout=20)
+                if r.status_code == 200:  # a 404 is a deletion the sync token brings
+                    changes.append(Change(opd, href, Source(opd, names[opd], href, uid,
+                                                            r.content.decode("utf-8"))))
+        return changes
 
     def _record_sources(self, opd: str, changes: list[Change]) -> None:
         """Remember which source items exist (for deletions found by a full read)."""

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS outputs (
     written    INTEGER NOT NULL,
     PRIMARY KEY (calendar, href));
 CREATE INDEX IF NOT EXISTS outputs_source ON outputs (opd, source);
+CREATE TABLE IF NOT EXISTS sync_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS outputs_pending ON outputs (written);
 """
 
@@ -134,6 +135,32 @@ class State:
             sql += " AND span_end >= ? AND span_start <= ?"
             args += [start, end]
         yield from self.db.execute(sql + " ORDER BY span_start, href", args)
+
+    def calendar_entries(self, calendar: str, start: int | None = None, end: int | None = None
+                         ) -> Iterator[tuple[str, str, int]]:
+        """(source OPD, text, last end) of the written copies in ``calendar`` (or a window)."""
+        sql = "SELECT opd, text, span_end FROM outputs WHERE calendar = ? AND key IS NOT NULL"
+        args: list[object] = [calendar]
+        if start is not None and end is not None:
+            sql += " AND span_end >= ? AND span_start <= ?"
+            args += [start, end]
+        yield from self.db.execute(sql + " ORDER BY span_start, href", args)
+
+    def next_end(self, calendar: str, after: int, containing: str) -> int | None:
+        """The first last-end after ``after`` of the copies whose text holds ``containing``."""
+        (found,) = self.db.execute(
+            "SELECT min(span_end) FROM outputs WHERE calendar = ? AND key IS NOT NULL "
+            "AND span_end > ? AND instr(text, ?) > 0", (calendar, after, containing)).fetchone()
+        return int(found) if found is not None else None
+
+    def meta(self, name: str) -> str | None:
+        """One value the service keeps between runs (table ``sync_meta``)."""
+        row = self.db.execute("SELECT value FROM sync_meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        """Keep one value between runs."""
+        self.db.execute("INSERT OR REPLACE INTO sync_meta VALUES (?, ?)", (name, value))
 
     def calendars(self) -> list[str]:
         """Output calendars that hold copies."""

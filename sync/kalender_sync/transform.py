@@ -5,6 +5,10 @@ master VEVENT and its RECURRENCE-ID overrides, RFC 5545 §3.8.4.4). Each output
 copy keeps the recurrence intact (RRULE, RDATE, EXDATE, overrides) and gets a
 UID of its own, stable and unique across OPD (:func:`output_uid`).
 
+What the sync adds of its own (the status and decision of an item, its
+cancellation, its stand-ins) is ``kalender_sync.annotate``; what the PIC's
+client sent of it (``X-KALENDER-PERSETUJUAN``) is never copied.
+
 Outputs carry no DTSTAMP or SEQUENCE: the planner (``kalender_sync.plan``)
 adds them, changing them only when the content changes, so subscribers see no
 phantom updates (RFC 5546 §2.1.4: SEQUENCE grows with significant changes).
@@ -24,15 +28,20 @@ from kalender.visibility import (
     Audience,
     Shown,
     classes_of,
+    held,
     label,
     public_text,
     shown,
 )
+from kalender_sync import annotate
+from kalender_sync.annotate import Extra
 from kalender_sync.occurrences import category_values, organiser_line
 
-__all__ = ["PUBLIC_PROPERTIES", "Source", "content_key", "full_copy", "occupancy_copy",
+__all__ = ["PUBLIC_PROPERTIES", "Extra", "Source", "content_key", "full_copy", "occupancy_copy",
            "output_href", "output_uid", "parse", "public_copy", "public_text", "stamped"]
 
+#: A source with no decision and no stand-ins to read (approval off).
+NOTHING = Extra()
 #: Properties dropped from full-detail copies too: reminders are the PIC's, not the reader's.
 PRIVATE_COMPONENTS = frozenset({"VALARM"})
 
@@ -91,7 +100,7 @@ def _copy_event(event: icalendar.cal.Component, keep: Iterable[str] | None) -> i
     new = icalendar.Event()
     allowed = set(keep) if keep is not None else None
     for name, value in event.property_items(recursive=False, sorted=False):
-        if name in ("BEGIN", "END", "DTSTAMP", "SEQUENCE"):
+        if name in ("BEGIN", "END", "DTSTAMP", "SEQUENCE") or name in annotate.OWN_PROPERTIES:
             continue
         if allowed is not None and name not in allowed:
             continue
@@ -103,25 +112,36 @@ def _copy_event(event: icalendar.cal.Component, keep: Iterable[str] | None) -> i
     return new
 
 
-def _organiser_note(event: icalendar.Event, opd_name: str) -> None:
-    """Name the organising OPD in CATEGORIES (after the PIC's own) and a DESCRIPTION line."""
+def _organiser_note(event: icalendar.Event, opd_name: str, lines: Iterable[str] = ()) -> None:
+    """Name the organising OPD in CATEGORIES (after the PIC's own) and a DESCRIPTION line.
+
+    ``lines`` (the sync's own, :mod:`kalender_sync.annotate`) come before it.
+    """
     own = category_values(event.pop("CATEGORIES", None))
     event.add("CATEGORIES", [*(c for c in own if c != opd_name), opd_name])
-    description = str(event.get("DESCRIPTION", "")).rstrip()
-    line = organiser_line(opd_name)
+    description = str(event.get("DESCRIPTION", ""))
     event.pop("DESCRIPTION", None)
-    event.add("DESCRIPTION", f"{description}\n\n{line}" if description else line)
+    event.add("DESCRIPTION", annotate.join(description, [*lines, organiser_line(opd_name)]))
 
 
-def _copies(src: Source, cal: icalendar.Calendar, audience: Audience
+def _cancel_title(event: icalendar.Event, source: icalendar.cal.Component) -> None:
+    """Title a cancelled occurrence ``DIBATALKAN: ...`` (its STATUS is kept)."""
+    if annotate.cancelled(source) and "SUMMARY" in event:
+        title = annotate.cancelled_title(str(event.pop("SUMMARY")))
+        event.add("SUMMARY", title)
+
+
+def _copies(src: Source, cal: icalendar.Calendar, audience: Audience, extra: Extra
             ) -> icalendar.Calendar | None:
     """What ``audience`` sees of a source, VEVENT by VEVENT (kalender.visibility).
 
-    An override hidden from the audience is left out and its occurrence
-    excluded from the master, so the series does not show it either; None when
-    every VEVENT is hidden.
+    An override hidden from the audience (private, or held: a tentative hold or
+    an item waiting for approval) is left out and its occurrence excluded from
+    the master, so the series does not show it either; None when every VEVENT
+    is hidden.
     """
-    levels = [(event, shown(cls, audience)) for event, cls in classes_of(cal)]
+    levels = [(event, shown(cls, audience, held(event, extra.pending)))
+              for event, cls in classes_of(cal)]
     if all(level is Shown.HIDDEN for _, level in levels):
         return None
     out = _shell(cal)
@@ -136,42 +156,59 @@ def _copies(src: Source, cal: icalendar.Calendar, audience: Audience
         if level is Shown.OCCUPIED:  # a venue's block (nothing is hidden from another OPD)
             new.add("UID", output_uid(src.opd, src.uid))
             new.add("SUMMARY", title)
+            _cancel_title(new, event)
         else:
+            lines: list[str] = []
             if title is not None:
                 new.add("SUMMARY", title)
                 new.add("CLASS", "CONFIDENTIAL")
-            elif "DESCRIPTION" in new and level is Shown.PUBLIC:
-                new["DESCRIPTION"] = icalendar.vText(public_text(str(new["DESCRIPTION"])))
+            elif level is Shown.PUBLIC:
+                lines = [public_text(t) for t in annotate.stand_ins(event, extra.matcher)]
+                if "DESCRIPTION" in new:
+                    new["DESCRIPTION"] = icalendar.vText(public_text(str(new["DESCRIPTION"])))
+            _cancel_title(new, event)
             if event.get("RECURRENCE-ID") is None:
                 for rid in hidden:
                     new.add("EXDATE", rid)
             new.pop("UID", None)
             new.add("UID", output_uid(src.opd, src.uid))
-            _organiser_note(new, src.opd_name)
+            _organiser_note(new, src.opd_name, lines)
         out.add_component(new)
     return out
 
 
-def public_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar | None:
-    """The public agenda's copy: None for PRIVATE, a busy block for CONFIDENTIAL."""
-    return _copies(src, cal, Audience.PUBLIC)
+def public_copy(src: Source, cal: icalendar.Calendar, extra: Extra = NOTHING
+                ) -> icalendar.Calendar | None:
+    """The public agenda's copy: None for PRIVATE or held, a busy block for CONFIDENTIAL."""
+    return _copies(src, cal, Audience.PUBLIC, extra)
 
 
-def full_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar:
-    """The leaders' (and a key person's) copy: full detail, alarms removed, OPD named."""
+def full_copy(src: Source, cal: icalendar.Calendar, extra: Extra = NOTHING
+              ) -> icalendar.Calendar:
+    """The leaders' (and a key person's) copy: full detail, alarms removed, OPD named.
+
+    Each VEVENT says its status (and the protocol office's decision) in a line
+    and in ``X-KALENDER-PERSETUJUAN``, and who stands in for whom.
+    """
     out = _shell(cal)
     for event in cal.walk("VEVENT"):
         new = _copy_event(event, None)
         new.pop("UID")
         new.add("UID", output_uid(src.opd, src.uid))
-        _organiser_note(new, src.opd_name)
+        _cancel_title(new, event)
+        if extra.approval:
+            new.add(annotate.APPROVAL_PROPERTY, extra.approval)
+            if extra.refusal:
+                new.add(annotate.REASON_PROPERTY, extra.refusal)
+        _organiser_note(new, src.opd_name, annotate.leaders_lines(event, extra))
         out.add_component(new)
     return out
 
 
-def occupancy_copy(src: Source, cal: icalendar.Calendar) -> icalendar.Calendar:
+def occupancy_copy(src: Source, cal: icalendar.Calendar, extra: Extra = NOTHING
+                   ) -> icalendar.Calendar:
     """A venue calendar's copy: public events with their title, others 'Terpakai - <OPD>'."""
-    out = _copies(src, cal, Audience.OTHER_OPD)
+    out = _copies(src, cal, Audience.OTHER_OPD, extra)
     assert out is not None  # another OPD sees at least that the venue is taken
     return out
 

@@ -7,6 +7,10 @@ through a connection of its own. SQLite in WAL mode lets readers run beside
 the writer, and nothing here touches Radicale's storage or its lock, so a
 burst of readers never slows an OPD's write.
 
+A cancelled occurrence of the public agenda stays listed, marked, until it has
+ended, then leaves every public query (each takes ``now``); the refresh after
+its end changes :meth:`WebIndex.version`, so cached answers follow.
+
 ``refresh`` compares what is indexed with the written public copies (by
 their content key), so it heals itself: a deployment made before the web
 existed, or a pass killed half-way, is indexed in full at the next pass.
@@ -14,6 +18,7 @@ existed, or a pass killed half-way, is indexed in full at the next pass.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kalender.clash.match import Matcher
+from kalender.pemda.protocol import Protocol
 from kalender_sync.occurrences import HORIZON_DAYS, WIB, Occurrence, expand
 from kalender_sync.publish import WINDOW_FUTURE_DAYS, WINDOW_PAST_DAYS
 from kalender_sync.state import SCHEMA as STATE_SCHEMA
@@ -48,11 +54,13 @@ CREATE TABLE IF NOT EXISTS web_occurrences (
     venue    TEXT,
     category TEXT NOT NULL,               -- "\x1f"-separated, with one at each end
     persons  TEXT NOT NULL,               -- key person ids, the same way
+    cancelled INTEGER NOT NULL,           -- STATUS:CANCELLED: public until its end
     words    TEXT NOT NULL,               -- title, place, OPD, description, casefolded
     data     TEXT NOT NULL,               -- the Occurrence as JSON
     PRIMARY KEY (calendar, id));
 CREATE INDEX IF NOT EXISTS web_occurrences_start ON web_occurrences (calendar, start);
 CREATE INDEX IF NOT EXISTS web_occurrences_href ON web_occurrences (calendar, href);
+CREATE INDEX IF NOT EXISTS web_occurrences_cancelled ON web_occurrences (calendar, cancelled, end);
 CREATE TABLE IF NOT EXISTS web_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 SEP = "\x1f"
@@ -61,7 +69,7 @@ SEP = "\x1f"
 def _upgrade(db: sqlite3.Connection) -> None:
     """Drop web tables of an older layout: they are derived data, rebuilt by the next refresh."""
     columns = {row[1] for row in db.execute("PRAGMA table_info(web_occurrences)")}
-    if columns and not {"calendar", "persons"} <= columns:
+    if columns and not {"calendar", "persons", "cancelled"} <= columns:
         db.executescript("DROP TABLE IF EXISTS web_occurrences; DROP TABLE IF EXISTS web_items;")
         if _has_table(db, "web_meta"):
             db.execute("DELETE FROM web_meta WHERE name = 'longest'")
@@ -73,10 +81,16 @@ def _has_table(db: sqlite3.Connection, name: str) -> bool:
                       (name,)).fetchone() is not None
 
 
+def _epoch(when: dt.datetime | None) -> int:
+    """Epoch seconds of ``when`` (the clock when None)."""
+    return int((when or dt.datetime.now(dt.UTC)).timestamp())
+
+
 def _to_json(o: Occurrence) -> str:
     """An occurrence as a JSON text."""
     fields = {k: getattr(o, k) for k in Occurrence.__dataclass_fields__}
     fields["start"], fields["end"] = o.start.isoformat(), o.end.isoformat()
+    fields["protocol"] = dataclasses.asdict(o.protocol)
     return json.dumps(fields, ensure_ascii=False)
 
 
@@ -87,15 +101,19 @@ def _from_json(text: str) -> Occurrence:
     fields["end"] = dt.datetime.fromisoformat(fields["end"]).astimezone(WIB)
     fields["categories"] = tuple(fields["categories"])
     fields["persons"] = tuple(fields.get("persons", ()))
+    fields["stand_ins"] = tuple(fields.get("stand_ins", ()))
+    fields["protocol"] = Protocol(**fields.get("protocol", {}))
     return Occurrence(**fields)
 
 
 class WebIndex:
     """Occurrences of the output agendas (tables ``web_items`` and ``web_occurrences``).
 
-    Every reading method takes ``calendar`` (the public agenda unless told)
-    and the filters ``opd``, ``venue``, ``category``, ``person`` (ids) and
-    ``q`` (every word must appear in title, place, OPD or description).
+    Every reading method takes ``calendar`` (the public agenda unless told),
+    the filters ``opd``, ``venue``, ``category``, ``person`` (ids) and
+    ``q`` (every word must appear in title, place, OPD or description), and
+    ``now`` (the clock when None): the public agenda leaves out what was
+    cancelled and has ended by then.
     """
 
     def __init__(self, path: Path) -> None:
@@ -119,10 +137,14 @@ class WebIndex:
             return self.db.execute(sql, args).fetchall()
 
     def _where(self, calendar: str, window: tuple[dt.datetime, dt.datetime] | None,
-               filters: dict[str, str | None]) -> tuple[str, list[object]]:
-        """The condition of a query: calendar, window, filters."""
+               filters: dict[str, str | None], now: dt.datetime | None
+               ) -> tuple[str, list[object]]:
+        """The condition of a query: calendar, window, filters, cancellations over by ``now``."""
         where = "calendar = ?"
         args: list[object] = [calendar]
+        if calendar == PUBLIC:  # a cancelled activity is news until it has ended (issue 11)
+            where += " AND (cancelled = 0 OR end > ?)"
+            args.append(_epoch(now))
         if window is not None:
             a, b = int(window[0].timestamp()), int(window[1].timestamp())
             longest = int(self._meta("longest") or 0)  # bounds the index range of ``start``
@@ -145,10 +167,10 @@ class WebIndex:
         return where, args
 
     def _select(self, calendar: str, window: tuple[dt.datetime, dt.datetime] | None,
-                filters: dict[str, str | None], limit: int | None, newest_first: bool
-                ) -> list[Occurrence]:
+                filters: dict[str, str | None], limit: int | None, newest_first: bool,
+                now: dt.datetime | None) -> list[Occurrence]:
         """Occurrences by start then title (or the newest first)."""
-        where, args = self._where(calendar, window, filters)
+        where, args = self._where(calendar, window, filters, now)
         order = "DESC" if newest_first else "ASC"
         sql = f"SELECT data FROM web_occurrences WHERE {where} ORDER BY start {order}, id"  # noqa: S608
         if limit is not None:
@@ -159,26 +181,28 @@ class WebIndex:
 
     def between(self, start: dt.datetime, end: dt.datetime, *, calendar: str = PUBLIC,
                 limit: int | None = None, newest_first: bool = False,
-                **filters: str | None) -> list[Occurrence]:
+                now: dt.datetime | None = None, **filters: str | None) -> list[Occurrence]:
         """Occurrences overlapping [start, end), by start then title (or newest first)."""
-        return self._select(calendar, (start, end), filters, limit, newest_first)
+        return self._select(calendar, (start, end), filters, limit, newest_first, now)
 
     def count(self, start: dt.datetime, end: dt.datetime, *, calendar: str = PUBLIC,
-              **filters: str | None) -> int:
+              now: dt.datetime | None = None, **filters: str | None) -> int:
         """How many occurrences :meth:`between` would list without a limit."""
-        where, args = self._where(calendar, (start, end), filters)
+        where, args = self._where(calendar, (start, end), filters, now)
         sql = f"SELECT count(*) FROM web_occurrences WHERE {where}"  # noqa: S608
         return int(self._rows(sql, args)[0][0])
 
     def search(self, q: str, *, calendar: str = PUBLIC, limit: int = 200,
-               **filters: str | None) -> list[Occurrence]:
+               now: dt.datetime | None = None, **filters: str | None) -> list[Occurrence]:
         """Occurrences of every date holding every word of ``q``, by start."""
-        return self._select(calendar, None, {**filters, "q": q}, limit, False)
+        return self._select(calendar, None, {**filters, "q": q}, limit, False, now)
 
-    def get(self, occurrence_id: str, calendar: str = PUBLIC) -> Occurrence | None:
+    def get(self, occurrence_id: str, calendar: str = PUBLIC, now: dt.datetime | None = None
+            ) -> Occurrence | None:
         """One occurrence by its page id."""
-        rows = self._rows("SELECT data FROM web_occurrences WHERE calendar = ? AND id = ?",
-                          (calendar, occurrence_id))
+        where, args = self._where(calendar, None, {}, now)
+        rows = self._rows(f"SELECT data FROM web_occurrences WHERE {where} AND id = ?",  # noqa: S608
+                          (*args, occurrence_id))
         return _from_json(rows[0][0]) if rows else None
 
     def categories(self, calendar: str = PUBLIC) -> list[str]:
@@ -231,7 +255,9 @@ class WebIndex:
             "SELECT w.calendar, w.href FROM web_items w LEFT JOIN outputs o ON "
             "o.calendar = w.calendar AND o.href = w.href AND o.key IS NOT NULL "
             "WHERE o.href IS NULL", ())
-        if not changed and not gone:
+        expiry = self._meta("expiry")  # the end of the next cancellation to leave the public
+        due = expiry is not None and int(expiry) <= _epoch(now)
+        if not changed and not gone and not due:
             return 0
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
@@ -244,6 +270,13 @@ class WebIndex:
                                                        text, key, matcher, now))
                 self.db.execute("INSERT OR REPLACE INTO web_meta VALUES ('longest', ?)",
                                 (str(longest),))
+                (following,) = self.db.execute(
+                    "SELECT min(end) FROM web_occurrences WHERE calendar = ? AND cancelled = 1 "
+                    "AND end > ?", (PUBLIC, _epoch(now))).fetchone()
+                self.db.execute("DELETE FROM web_meta WHERE name = 'expiry'")
+                if following is not None:
+                    self.db.execute("INSERT INTO web_meta VALUES ('expiry', ?)",
+                                    (str(following),))
                 self.db.execute("INSERT OR REPLACE INTO web_meta VALUES ('version', ?)",
                                 (str(int(self._meta_locked("version") or 0) + 1),))
                 self.db.execute("COMMIT")
@@ -279,11 +312,12 @@ class WebIndex:
         self.db.execute("INSERT INTO web_items VALUES (?, ?, ?, ?)", (calendar, href, key, until))
         longest = 0
         for o in found:
-            words = " ".join((o.title, o.location, o.opd_name, o.description)).casefold()
+            words = " ".join((o.title, o.location, o.opd_name, o.description,
+                              *o.stand_ins)).casefold()
             a, b = int(o.start.timestamp()), int(o.end.timestamp())
             longest = max(longest, b - a)
             self.db.execute(
-                "INSERT OR REPLACE INTO web_occurrences VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO web_occurrences VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (calendar, o.id, href, a, b, o.opd, o.venue, SEP + SEP.join(o.categories) + SEP,
-                 SEP + SEP.join(o.persons) + SEP, words, _to_json(o)))
+                 SEP + SEP.join(o.persons) + SEP, int(o.cancelled), words, _to_json(o)))
         return longest

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import getpass
 import sys
+import time
 
 from kalender import registry, roles
 from kalender.admin import provision
@@ -22,6 +23,7 @@ from kalender.deployment import Deployment
 from kalender.errors import CliError
 from kalender.feedtokens import FeedTokens, label, readable
 from kalender.filechange import FileChange
+from kalender.notify import schedule
 from kalender.registry import Opd, User
 
 RIGHTS_MODE = 0o644
@@ -264,6 +266,7 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
     # their own calendar names and colours go too: a new account of that login starts clean
     Overlay(dep.database).forget_login(user.login)
     FeedTokens.of(dep.root).rotate(user.login)  # a re-made login gets no old links
+    schedule.unsubscribe(dep.database, user.login)  # ... and no digest it did not ask for
     print(f"Akun {user.login} dihapus.")
     return 0
 
@@ -299,4 +302,30 @@ def cmd_user_feed(args: argparse.Namespace) -> int:
           "tautan dapat membaca kalender itu; buat ulang dengan --rotate):")
     for link in links:
         print(f"  {label(link.calendar, *names)}\n    {base}{link.path}")
+    return 0
+
+
+def cmd_user_digest(args: argparse.Namespace) -> int:
+    """Subscribe an account to the daily digest of the leaders' agenda, or stop it."""
+    dep = Deployment.locate(args.dir)
+    user = _existing(dep.users(), args.login)
+    if args.state == "off":
+        stopped = schedule.unsubscribe(dep.database, user.login)
+        print(f"Ringkasan agenda pimpinan untuk {user.login} dihentikan"
+              + ("." if stopped else " (memang tidak berlangganan)."))
+        return 0
+    if user.role not in registry.LEADER_ROLES:
+        raise CliError(f"akun {user.login} berperan {user.role}: ringkasan agenda pimpinan "
+                       "hanya untuk peran " + ", ".join(registry.LEADER_ROLES)
+                       + " (yang boleh membaca seluruh agenda pimpinan)")
+    if not user.email:
+        raise CliError(f"akun {user.login} belum punya alamat e-mail; atur dulu dengan "
+                       f"'kalender user email {user.login} ALAMAT'")
+    try:
+        times = schedule.describe(schedule.slots(provision.load_configuration(dep)))
+    except ValueError as e:
+        times = f"belum dapat dikirim: {e}"
+    new = schedule.subscribe(dep.database, user.login, int(time.time()))
+    print(f"Ringkasan agenda pimpinan untuk {user.login} <{user.email}> "
+          + ("aktif" if new else "sudah aktif") + f": {times}.")
     return 0

@@ -15,13 +15,21 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from kalender.admin import cmd_accounts, cmd_deploy, cmd_email, cmd_places
+from kalender.admin import (
+    cmd_accounts,
+    cmd_approval,
+    cmd_deploy,
+    cmd_digest,
+    cmd_email,
+    cmd_import,
+    cmd_places,
+)
 from kalender.registry import ROLES
 
 Handler = Callable[[argparse.Namespace], int]
 
 #: Audit trail actions (``kalender.dav.storage``) that ``kalender log --action`` accepts.
-ACTIONS = ("create", "update", "delete", "move", "import", "props")
+ACTIONS = ("create", "update", "delete", "move", "import", "props", "approval")
 
 #: argparse's English error messages (Python 3.11-3.13) and their Indonesian form.
 _ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
@@ -158,6 +166,12 @@ def _accounts(sub: Any) -> None:
                    help="alamat e-mail baru (mis. nama@kedirikota.go.id)")
     p.add_argument("--hapus", action="store_true", help="hapus alamat e-mail akun")
     _command(user, "list", cmd_accounts.cmd_user_list, "tampilkan daftar akun dan e-mailnya")
+    p = _command(user, "digest", cmd_accounts.cmd_user_digest,
+                 "langganan ringkasan harian agenda pimpinan lewat e-mail (peran pimpinan, "
+                 "protokol, admin; akun perlu alamat e-mail)")
+    p.add_argument("login", metavar="LOGIN", help="login akun")
+    p.add_argument("state", choices=("on", "off"), metavar="on|off",
+                   help="on: kirim ringkasan setiap hari; off: hentikan")
     p = _command(user, "feed", cmd_accounts.cmd_user_feed,
                  "tampilkan tautan langganan pribadi akun (satu per kalender yang boleh "
                  "dibacanya), untuk aplikasi yang tidak dapat login CalDAV")
@@ -193,6 +207,21 @@ def _email(sub: Any) -> None:
     _command(email, "test", cmd_email.cmd_email_test,
              "kirim satu e-mail uji sekarang juga dan laporkan hasilnya").add_argument(
         "address", metavar="ALAMAT", help="alamat tujuan e-mail uji")
+
+
+def _digest(sub: Any) -> None:
+    """``kalender digest DATE``: the leaders' agenda of one day, printed or mailed."""
+    p = _command(sub, "digest", cmd_digest.cmd_digest,
+                 "ringkasan agenda pimpinan satu hari (jam WIB, kegiatan, tempat, "
+                 "penyelenggara, pejabat dan wakilnya, pakaian, status): cetak atau kirim "
+                 "lewat e-mail")
+    p.add_argument("date", metavar="TANGGAL",
+                   help="YYYY-MM-DD (mis. 2026-12-01), hari-ini atau besok (WIB)")
+    p.add_argument("--print", action="store_true",
+                   help="cetak ringkasan ke layar (bawaan bila tanpa --to)")
+    p.add_argument("--to", action="append", metavar="ALAMAT",
+                   help="kirim sekarang ke alamat ini lewat pengaturan 'kalender email' "
+                        "(boleh berulang)")
 
 
 def _places(sub: Any) -> None:
@@ -285,6 +314,50 @@ def _deploy(sub: Any) -> None:
                    help="tampilkan penulisan yang ditolak (bentrok dan lainnya), dengan jumlahnya")
 
 
+def _approval(sub: Any) -> None:
+    """``kalender approval``, ``approve`` and ``reject``: approval by the protocol office."""
+    officer = "nama petugas Prokopim yang dicatat di jejak audit (bawaan: kalender:cli)"
+    p = _command(sub, "approval", cmd_approval.cmd_approval,
+                 "persetujuan Prokopim: tampilkan status, aktifkan (on), matikan (off), atau "
+                 "daftar kegiatan yang menunggu (list)")
+    p.add_argument("state", nargs="?", choices=("on", "off", "list"), metavar="on|off|list",
+                   help="on: aktifkan; off: matikan; list: kegiatan yang menunggu persetujuan "
+                        "atau ditolak; tanpa argumen: tampilkan status")
+    p.add_argument("--opd", metavar="ID", help="list: hanya kegiatan OPD ini")
+    p.add_argument("--oleh", metavar="NAMA", help=officer)
+    p = _command(sub, "approve", cmd_approval.cmd_approve,
+                 "setujui kegiatan untuk waktu dan tempatnya sekarang (menjadi definitif)")
+    p.add_argument("opd", metavar="OPD", help="id OPD pemilik kegiatan")
+    p.add_argument("uid", metavar="UID", help="UID kegiatan (lihat 'kalender approval list')")
+    p.add_argument("--oleh", metavar="NAMA", help=officer)
+    p = _command(sub, "reject", cmd_approval.cmd_reject,
+                 "tolak kegiatan; alasannya dikirim ke PIC OPD (kalender Bentrok dan e-mail)")
+    p.add_argument("opd", metavar="OPD", help="id OPD pemilik kegiatan")
+    p.add_argument("uid", metavar="UID", help="UID kegiatan (lihat 'kalender approval list')")
+    p.add_argument("--reason", required=True, metavar="TEKS",
+                   help="alasan penolakan, dibaca PIC OPD (wajib)")
+    p.add_argument("--oleh", metavar="NAMA", help=officer)
+
+
+def _import(sub: Any) -> None:
+    """``kalender import OPD FILE.ics``: an exported calendar into an OPD calendar."""
+    p = _command(sub, "import", cmd_import.cmd_import,
+                 "impor kalender hasil ekspor (Google Calendar, Outlook, Thunderbird) ke "
+                 "kalender OPD, diperiksa bentrok seperti penyimpanan dari aplikasi; "
+                 "bila terputus, jalankan lagi untuk melanjutkan")
+    p.add_argument("opd", metavar="OPD", help="id OPD tujuan (lihat 'kalender opd list')")
+    p.add_argument("file", metavar="BERKAS.ics", help="berkas iCalendar hasil ekspor")
+    p.add_argument("--dry-run", action="store_true",
+                   help="tampilkan rencana (baru, berubah, sudah ada, tidak terbaca) tanpa "
+                        "menulis apa pun")
+    p.add_argument("--riwayat", action="store_true",
+                   help="kegiatan yang sudah selesai diimpor sebagai riwayat: bentrok "
+                        "dengan kegiatan lampau lain tidak menolaknya")
+    p.add_argument("--as", dest="as_login", metavar="LOGIN",
+                   help="catat di jejak audit atas nama akun ini (admin atau PIC OPD itu; "
+                        "bawaan: pengguna sistem operasi)")
+
+
 def build_parser() -> Parser:
     """The argument parser of every command."""
     parser = Parser(prog="kalender", description="Kalender OPD: perintah admin",
@@ -295,5 +368,8 @@ def build_parser() -> Parser:
     _deploy(sub)
     _accounts(sub)
     _email(sub)
+    _digest(sub)
     _places(sub)
+    _approval(sub)
+    _import(sub)
     return parser

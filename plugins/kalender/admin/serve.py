@@ -13,7 +13,10 @@ only what ``[logging] level`` of the config lets through: ``warning`` (the
 default) keeps their warnings and errors; ``info`` or ``debug`` brings back
 Radicale's own detailed log (its settings at start, every request and login)
 in Radicale's format. ``[storage] kalender_sync_poll_seconds`` (default 30)
-sets how often the sync service re-reads every OPD calendar.
+sets how often the sync service re-reads every OPD calendar;
+``[storage] kalender_digest_today`` and ``kalender_digest_tomorrow`` (default
+06:30 and 16:00 WIB, ``off``) when the digest scheduler
+(``kalender.notify.schedule``) mails the leaders' agenda to subscribed accounts.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from kalender.dav.app import Application
 from kalender.dav.changes import CHANGES
 from kalender.dav.storage import Storage
 from kalender.deployment import Deployment
-from kalender.notify import worker
+from kalender.notify import schedule, worker
 from kalender.notify.channel import POSTED
 from kalender.web.app import WebApp
 
@@ -102,6 +105,22 @@ def start_notifier(app: Application, stop: threading.Event) -> threading.Thread 
     return worker.start(store.deployment.root, store, stop, expire_days=days)
 
 
+def start_digest(dep: Deployment, configuration: radicale_config.Configuration,
+                 stop: threading.Event) -> tuple[threading.Thread | None, str]:
+    """The digest scheduler's thread (None when off or misconfigured), and a line saying so."""
+    try:
+        chosen = schedule.slots(configuration)
+    except ValueError as e:
+        logger.error("Ringkasan agenda pimpinan tidak dikirim: %s", e)
+        return None, "Kalender OPD: ringkasan agenda pimpinan tidak dikirim (config salah)"
+    if not chosen:
+        return None, f"Kalender OPD: ringkasan agenda pimpinan {schedule.describe(chosen)}"
+    count = len(schedule.subscribers(dep.database))
+    return schedule.start(dep, chosen, stop), (
+        f"Kalender OPD: ringkasan agenda pimpinan {schedule.describe(chosen)} untuk {count} "
+        "akun berlangganan")
+
+
 def serve(dep: Deployment, host: str, port: int, threads: int = 8) -> None:
     """Serve until Ctrl-C or SIGTERM; logs go to stdout."""
     # Radicale's log handler writes to whatever sys.stderr is at emit time.
@@ -123,7 +142,8 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
     poll = _float_option(configuration, "kalender_sync_poll_seconds", 30.0)
     sync_thread = _start_sync(dep, host, int(server.effective_port), stop, poll)
     notifier = start_notifier(application, stop)
-    for line in _summary(dep, sync_thread is not None, poll, level):
+    digest_thread, digest_line = start_digest(dep, configuration, stop)
+    for line in [*_summary(dep, sync_thread is not None, poll, level), digest_line]:
         logger.info("%s", line)
     logger.info("Kalender OPD melayani %s di http://%s:%s/ (Ctrl-C untuk berhenti)",
                 dep.root, host, server.effective_port)
@@ -143,6 +163,8 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
             sync_thread.join(timeout=5)  # a pass cut short resumes from its journal
         if notifier is not None:
             notifier.join(timeout=15)  # its pass ends with the entries it began
+        if digest_thread is not None:
+            digest_thread.join(timeout=15)  # a send in flight ends (SMTP times out at 10 s)
     sys.stdout.flush()
 
 

@@ -15,7 +15,9 @@ search to the year 9999. Which occurrences are private follows the one
 visibility rule (:mod:`kalender.visibility`). An end comes from
 DTEND, else DURATION, else one day for a DATE and zero for a DATE-TIME
 (RFC 5545 §3.6.1). Zero-length, STATUS:CANCELLED and TRANSP:TRANSPARENT
-occurrences do not block, decided per occurrence like venues and persons.
+occurrences do not block, decided per occurrence like venues and persons;
+STATUS:TENTATIVE ones are holds (``Booking.tentative``), judged by the
+deployment's policy (:func:`kalender.clash.rules.judge`).
 """
 
 from __future__ import annotations
@@ -301,12 +303,15 @@ def _expand(uid: str, opd: str, matcher: Matcher, events: list[Any], window: tup
             continue
         venues, persons = resources(occ)
         rid = occ.get("RECURRENCE-ID")
+        # STATUS is per component: an override may confirm one date of a tentative
+        # series or hold one date of a confirmed one (RFC 5545 §3.8.1.11, §3.8.4.4)
         bookings.append(Booking(
             uid=uid, opd=opd, start=start, end=end, venues=venues, persons=persons,
             title=str(occ.get("SUMMARY", "")),
             private=not visibility.title_shown(visibility.event_class(occ, series),
                                                visibility.Audience.OTHER_OPD),
-            recurrence_id=epoch(rid.dt) if recurring and rid is not None else None))
+            recurrence_id=epoch(rid.dt) if recurring and rid is not None else None,
+            tentative=str(occ.get("STATUS", "")).strip().upper() == "TENTATIVE"))
     bookings.sort(key=lambda b: (b.start, b.end, b.recurrence_id or 0))
     return Extracted(uid, tuple(bookings), tuple(dict.fromkeys(locations)), window[1],
                      any("RRULE" in e or "RDATE" in e for e in events),

@@ -19,6 +19,15 @@ and nowhere else (``kalender.clash.rules`` and ``kalender.clash.extract`` get ``
 An admin may book over a clash on purpose: a line ``Abaikan bentrok: <alasan>``
 in the event's DESCRIPTION is honoured for admin accounts only, and the reason
 is written to the audit trail with the clashes it overrode.
+
+Tentative holds (STATUS:TENTATIVE) follow the deployment's policy ``tentative``
+(``[storage] kalender_tentative``, :func:`kalender.clash.rules.judge`): under
+``warn`` a write whose clashes all involve a hold is accepted, its audit row
+says so, and its OPD gets a Bentrok entry (``notice.WARNED``) posted in the
+commit's transaction, after the board's own upkeep. The live check
+(:meth:`Guard.trial`), the suggestions of a refusal and the free-slot and
+free-venue searches judge by the same policy: under ``warn`` holds never make a
+time or venue unavailable.
 """
 
 from __future__ import annotations
@@ -35,17 +44,19 @@ from datetime import date
 import icalendar
 
 from kalender import audit
-from kalender.clash import messages, repair, suggest
+from kalender.clash import fields, messages, repair, suggest
 from kalender.clash.extract import Extracted, Limits, extract
 from kalender.clash.free import WORKING, Hours, Need, Suggestions
 from kalender.clash.icaltext import count_dates, fingerprint, parse, split_items
 from kalender.clash.index import Index, ItemRow, uid_of
 from kalender.clash.match import Matcher
 from kalender.clash.planned import Change, Planned, opd_of
-from kalender.clash.rules import Booking, Clash, find_clashes
+from kalender.clash.rules import BLOCK, Booking, Clash, Verdict, judge, obstacles
 from kalender.clash.suggest import Trial
 from kalender.deployment import CachedRegistry, Deployment
 from kalender.errors import BadCalendarError, ClashError, UnsupportedComponentError
+from kalender.notify import board, notice
+from kalender.notify.channel import POSTED
 
 DAY = 86400
 #: Prefix of actors that are the CLI itself (HTTP Basic logins cannot contain ':').
@@ -55,6 +66,11 @@ OVERRIDE_RE = re.compile(r"^\s*abaikan\s+bentrok\s*:\s*(\S.*)$", re.IGNORECASE |
 ReadItem = Callable[[str, str], tuple[str, str, str] | None]  # -> (text, etag, uid)
 #: Items of the request on this thread planned before the storage lock (plan_ahead).
 _ahead = threading.local()
+#: (collection, UID) -> the warned clashes of the write being checked on this thread
+#: (Guard.check), told to the OPD when that write commits (Guard.commit).
+_warned = threading.local()
+#: The reason phrase of a Bentrok entry for a write accepted despite a hold.
+WARNED_REASON = "Bertabrakan dengan kegiatan tentatif"
 
 
 @dataclass(frozen=True)
@@ -72,8 +88,10 @@ class Guard:
 
     def __init__(self, deployment: Deployment, registry: CachedRegistry,
                  horizon_days: int = 730, max_occurrences: int = 5000,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, tentative: str = BLOCK) -> None:
         self.deployment = deployment
+        #: how tentative holds count (kalender.clash.rules.BLOCK or WARN)
+        self.tentative = tentative
         self.registry = registry
         self.index = Index(deployment.database)
         #: what one written item may cost; radicale_limit set: writes are checked for
@@ -172,28 +190,39 @@ class Guard:
         ``moved_from``: the collection a MOVE takes the item from (it is itself).
         """
         self._extend_horizon(planned)
-        clashes = self._clashes(planned, replacing, moved_from)
-        if not clashes:
-            return None
-        reason = self._override(planned, actor)
-        if reason is not None:
-            return f"abaikan bentrok: {reason} ({len(clashes)} bentrok)"
-        found, message = self._refusal(planned, clashes, replacing, moved_from)
-        raise ClashError(clashes, message, found)
+        _warned.items = {}
+        verdicts = self._verdicts(planned, replacing, moved_from)
+        clashes = [c for v in verdicts for c in v.refused]
+        warned = {(p.collection, p.uid): v.warned for p, v in zip(planned, verdicts, strict=True)
+                  if v.warned}
+        notes = []
+        if clashes:
+            reason = self._override(planned, actor)
+            if reason is None:
+                found, message = self._refusal(planned, clashes, replacing, moved_from)
+                raise ClashError(clashes, message, found)
+            notes.append(f"abaikan bentrok: {reason} ({len(clashes)} bentrok)")
+        if warned:
+            _warned.items = warned
+            count = sum(len(w) for w in warned.values())
+            notes.append(f"diterima dengan peringatan: {count} bentrok dengan kegiatan tentatif")
+        return "; ".join(notes) or None
 
-    def _clashes(self, planned: Sequence[Planned], replacing: str | None = None,
-                 moved_from: str | None = None) -> list[Clash]:
-        """Every clash of ``planned`` with the index (and of its items with each other)."""
+    def _verdicts(self, planned: Sequence[Planned], replacing: str | None = None,
+                  moved_from: str | None = None) -> list[Verdict]:
+        """The clashes of each planned item with the index (and the items before it)."""
         venues = self.registry.venues()
         replaced_opd = opd_of(replacing) if replacing else None
-        clashes: list[Clash] = []
+        verdicts: list[Verdict] = []
         earlier: list[Booking] = []
         for p in planned:
-            if p.bookings:
-                existing = self._others(p, replaced_opd, moved_from)(p.bookings)
-                clashes += find_clashes(p.bookings, existing + earlier, venues)
-                earlier += p.bookings
-        return clashes
+            if not p.bookings:
+                verdicts.append(Verdict())
+                continue
+            existing = self._others(p, replaced_opd, moved_from)(p.bookings)
+            verdicts.append(judge(p.bookings, existing + earlier, venues, self.tentative))
+            earlier += p.bookings
+        return verdicts
 
     def _others(self, p: Planned, replaced_opd: str | None, moved_from: str | None
                 ) -> Callable[[Iterable[Booking]], list[Booking]]:
@@ -202,6 +231,11 @@ class Guard:
         return lambda bookings: [b for b in self._existing(bookings)
                                  if b.opd != replaced_opd and (b.opd, b.uid) != source]
 
+    def _obstacles(self, fetch: Callable[[Iterable[Booking]], list[Booking]]
+                   ) -> Callable[[Iterable[Booking]], list[Booking]]:
+        """``fetch`` limited to what can refuse a firm booking (the searches of free time)."""
+        return lambda bookings: obstacles(fetch(bookings), self.tentative)
+
     def _refusal(self, planned: Sequence[Planned], clashes: Sequence[Clash],
                  replacing: str | None = None, moved_from: str | None = None
                  ) -> tuple[Suggestions, str]:
@@ -209,7 +243,7 @@ class Guard:
         items = [p for p in planned if p.bookings]
         replaced_opd = opd_of(replacing) if replacing else None
         found = suggest.suggest(items[0].bookings, clashes,
-                                self._others(items[0], replaced_opd, moved_from),
+                                self._obstacles(self._others(items[0], replaced_opd, moved_from)),
                                 self.registry.venues(), self.now()) if len(items) == 1 else (
             Suggestions())
         text = messages.explain(clashes, self._name, self._opd_names())
@@ -224,11 +258,12 @@ class Guard:
         not re-expanded (that writes the index): the write itself stays the judge.
         """
         planned = self.plan(collection, "", text, uid_of(text) or "")
-        clashes = self._clashes([planned])
-        if not clashes:
-            return Trial((), "", Suggestions())
-        found, message = self._refusal([planned], clashes)
-        return Trial(tuple(clashes), message, found, self._override([planned], actor))
+        verdict = self._verdicts([planned])[0]
+        if not verdict.refused:  # under warn, a clash with a hold passes: say so
+            return Trial((), self._warning(verdict.warned) if verdict.warned else "",
+                         Suggestions())
+        found, message = self._refusal([planned], verdict.refused)
+        return Trial(verdict.refused, message, found, self._override([planned], actor))
 
     def free_slots(self, duration_s: int, venue_id: str | None, person_ids: Iterable[str],
                    days: Sequence[date], actor: str, hours: Hours = WORKING, limit: int = 10,
@@ -240,14 +275,15 @@ class Guard:
         """
         need = Need(duration_s, frozenset({venue_id} if venue_id else ()),
                     frozenset(person_ids), uid, opd)
-        return suggest.slots(need, days, self._existing, self.registry.venues(), self.now(),
-                             hours, limit)
+        return suggest.slots(need, days, self._obstacles(self._existing),
+                             self.registry.venues(), self.now(), hours, limit)
 
     def free_venues(self, start: int, end: int, person_ids: Iterable[str] = (),
                     uid: str = "", opd: str = "") -> list[str]:
         """Registered venues a booking of [start, end) with those persons fits, by name."""
         booking = Booking(uid, opd, start, end, frozenset(), frozenset(person_ids))
-        return suggest.venues_at(booking, self._existing, self.registry.venues())
+        return suggest.venues_at(booking, self._obstacles(self._existing),
+                                 self.registry.venues())
 
     def _extend_horizon(self, planned: Sequence[Planned]) -> None:
         """Expand recurring items far enough to be compared with the farthest new booking."""
@@ -295,6 +331,24 @@ class Guard:
         """OPD id -> official name."""
         return {o.id: o.name for o in self.registry.opds()}
 
+    def _warning(self, clashes: Sequence[Clash]) -> str:
+        """The sentence of a write accepted despite holds (kalender.clash.messages.warned)."""
+        return messages.warned(clashes, self._name, self._opd_names())
+
+    def _warn(self, db: sqlite3.Connection, p: Planned, clashes: Sequence[Clash],
+              actor: str) -> None:
+        """Post the Bentrok entry telling ``p``'s OPD its accepted write clashes with a hold."""
+        opd = opd_of(p.collection)
+        if opd is None:
+            return
+        found = fields.event_fields(p.text)
+        first = clashes[0].booking  # the first clashing occurrence, as a refusal shows it
+        names = {o.id: o.label for o in self.registry.opds()}
+        board.post(db, notice.Notice(
+            notice.WARNED, opd, names.get(opd, opd), p.uid, first.title, first.start, first.end,
+            fields.event_place(found), WARNED_REASON, self._warning(clashes), actor,
+            self.now()))
+
     # -- after the write -------------------------------------------------------
     def commit(self, change: Change, actor: str) -> None:
         """Index and audit rows of an accepted write, in one transaction."""
@@ -320,6 +374,15 @@ class Guard:
                 # people's writes only: a repair or a reindex re-reads items, it decides nothing
                 self.on_items(db, removed, [p for p, _ in change.put
                                             if p.extracted is not None], actor)
+            warned: dict[tuple[str, str], tuple[Clash, ...]] = getattr(_warned, "items", {})
+            told = False
+            for p, _ in change.put:  # after the upkeep, which withdrew the UID's old entry
+                clashes = warned.pop((p.collection, p.uid), ())
+                if clashes and not actor.startswith(SYSTEM_ACTOR):
+                    self._warn(db, p, clashes, actor)
+                    told = True
+        if told:
+            POSTED.set()  # committed: the notifier writes the entry now
         touched = [c for c, _ in change.remove] + [p.collection for p, _ in change.put]
         opds = {o for o in (opd_of(c) for c in touched) if o}
         if self.on_change is not None and opds:

@@ -92,7 +92,8 @@ class Index:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('max_span', ?)", (row[0],))
         longest = int(row[0])
         marks = ",".join("?" * len(ids))
-        sql = (f"SELECT rowid, uid, opd, resource, start, \"end\", title, private, rid "  # noqa: S608
+        sql = (f"SELECT rowid, uid, opd, resource, start, \"end\", title, private, rid, "  # noqa: S608
+               f"tentative "
                f"FROM slots WHERE kind = ? AND resource IN ({marks}) "
                f"AND start >= ? AND start < ? AND \"end\" > ?")
         seen: dict[int, tuple] = {}  # type: ignore[type-arg]
@@ -100,11 +101,11 @@ class Index:
             for r in self.db.execute(sql, (kind, *ids, start - longest, end, start)):
                 seen[r[0]] = r[1:]
         result = []
-        for uid, opd, resource, s, e, title, private, rid in seen.values():
+        for uid, opd, resource, s, e, title, private, rid, tentative in seen.values():
             res = frozenset({resource})
             result.append(Booking(uid, opd, s, e, res if kind == "venue" else frozenset(),
                                   res if kind == "person" else frozenset(), title,
-                                  bool(private), rid))
+                                  bool(private), rid, bool(tentative)))
         return result
 
     def around(self, bookings: Iterable[Booking], venues: Mapping[str, Venue]) -> list[Booking]:
@@ -178,8 +179,11 @@ class Index:
         for b in bookings:
             for kind, resources in (("venue", b.venues), ("person", b.persons)):
                 slots.extend((row.collection, row.href, b.uid, opd, kind, r, b.start, b.end,
-                              b.title, int(b.private), b.recurrence_id) for r in resources)
-        db.executemany("INSERT INTO slots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", slots)
+                              b.title, int(b.private), b.recurrence_id, int(b.tentative))
+                             for r in resources)
+        db.executemany("INSERT INTO slots (collection, href, uid, opd, kind, resource, start, "
+                       "\"end\", title, private, rid, tentative) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", slots)
         longest = max((b.end - b.start for b in bookings), default=0) if slots else 0
         if longest:
             db.execute("INSERT INTO meta VALUES ('max_span', ?) ON CONFLICT (key) DO UPDATE "

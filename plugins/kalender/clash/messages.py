@@ -6,7 +6,10 @@ WIB." The answer goes to another OPD, so it shows what ``kalender.visibility``
 lets another OPD see: the title of a public event; any other event (CLASS
 CONFIDENTIAL or PRIVATE, an unknown CLASS, an override of such a series, as
 ``Booking.private`` records) is called "kegiatan tertutup", and its title
-appears nowhere in the answer, the machine-readable details included.
+appears nowhere in the answer, the machine-readable details included. A
+tentative hold is named as one ("kegiatan tentatif "Rapat Stunting"", or
+"kegiatan tentatif tertutup"), and a write accepted despite a hold (``[storage]
+kalender_tentative = warn``) is told so by :func:`warned`.
 
 A refusal also says what would fit (``kalender.clash.suggest``): "Waktu
 kosong terdekat di Ruang Joyoboyo: 13.00-15.00; Ruang Kilisuci kosong pada
@@ -49,10 +52,19 @@ def when(start: int, end: int) -> str:
 
 #: How another OPD's event is named when its title may not be shown.
 CLOSED = "kegiatan tertutup"
+#: How a hold (STATUS:TENTATIVE, ``Booking.tentative``) is named, before its title.
+TENTATIVE = "kegiatan tentatif"
 
 
 def activity(b: Booking) -> str:
-    """How an existing booking is named to another OPD: its title, or 'kegiatan tertutup'."""
+    """How an existing booking is named to another OPD: its title, or 'kegiatan tertutup'.
+
+    A hold says so: 'kegiatan tentatif "Rapat"', or 'kegiatan tentatif tertutup'
+    when its title may not be shown (kalender.visibility: never revealed).
+    """
+    if b.tentative:
+        return f"{TENTATIVE} tertutup" if b.private or not b.title else (
+            f"{TENTATIVE} \"{b.title}\"")
     return CLOSED if b.private or not b.title else f"\"{b.title}\""
 
 
@@ -83,6 +95,29 @@ def explain(clashes: Sequence[Clash], names: Callable[[str, str], str],
     return shown + " Pilih waktu atau tempat lain."
 
 
+def warning(clash: Clash, resource_name: str, opd_name: str) -> str:
+    """One clause of an accepted write's warning (a clash in which a side is a hold)."""
+    other = clash.other
+    where = f"di {resource_name}" if clash.kind == "venue" else f"untuk {resource_name}"
+    return f"{activity(other)} ({opd_name}) {where} pada {when(other.start, other.end)}"
+
+
+def warned(clashes: Sequence[Clash], names: Callable[[str, str], str],
+           opd_names: Mapping[str, str]) -> str:
+    """The sentence telling the writing OPD its accepted write clashes with a hold."""
+    seen: list[str] = []
+    for c in clashes:
+        text = warning(c, names(c.kind, c.resource), opd_names.get(c.other.opd, c.other.opd))
+        if text not in seen:
+            seen.append(text)
+    shown = "; ".join(seen[:MAX_SENTENCES])
+    if len(seen) > MAX_SENTENCES:
+        shown += f"; dan {len(seen) - MAX_SENTENCES} bentrok lainnya"
+    mine = any(c.booking.tentative for c in clashes)
+    head = "Diterima sebagai kegiatan tentatif" if mine else "Diterima"
+    return f"{head}, tetapi bertabrakan dengan {shown}."
+
+
 def iso(epoch: int) -> str:
     """UTC instant in the RFC 5545 basic format (e.g. 20241202T020000Z)."""
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -97,6 +132,8 @@ def details(clashes: Sequence[Clash]) -> list[dict[str, str]]:
              "occurrence-start": iso(c.booking.start), "occurrence-end": iso(c.booking.end)}
         if not c.other.private:
             d["title"] = c.other.title
+        if c.other.tentative:  # a hold (RFC 5545 §3.8.1.11 STATUS:TENTATIVE)
+            d["tentative"] = "true"
         result.append(d)
     return result
 

@@ -27,6 +27,11 @@ HORIZON_SLACK = 7 * DAY
 VISIBILITY_MARK = "visibility_rule"
 #: A CLASS other than exactly PUBLIC: the only items whose private flags the rule changed.
 _NOT_PUBLIC = re.compile(r"^CLASS[;:](?!PUBLIC\r?$)", re.MULTILINE)
+#: meta key set once the index's tentative flags were read from stored items
+TENTATIVE_MARK = "tentative_holds"
+#: STATUS:TENTATIVE anywhere in an item (a master or an override; RFC 5545 §3.8.1.11)
+_TENTATIVE = re.compile(r"^STATUS(?:;[^:\r\n]*)?:[ \t]*TENTATIVE[ \t]*\r?$",
+                        re.MULTILINE | re.IGNORECASE)
 
 
 def maintain(guard: Guard, read_item: ReadItem) -> None:
@@ -78,29 +83,46 @@ def recheck_private(deployment: Deployment) -> int:
     private now that were not; a mark in ``meta`` makes it run once (and once
     more after ``kalender reindex``, which empties ``meta``).
     """
+    return _recheck(deployment, VISIBILITY_MARK, _NOT_PUBLIC, "private")
+
+
+def recheck_tentative(deployment: Deployment) -> int:
+    """Re-index, once, the items with STATUS:TENTATIVE indexed before holds were told apart.
+
+    Their bookings were indexed as firm (``slots.tentative`` 0): under ``[storage]
+    kalender_tentative = warn`` they would still refuse. Returns how many
+    bookings are holds now; runs once like :func:`recheck_private`.
+    """
+    return _recheck(deployment, TENTATIVE_MARK, _TENTATIVE, "tentative")
+
+
+def _recheck(deployment: Deployment, mark: str, pattern: re.Pattern[str], flag: str) -> int:
+    """Re-index the items whose text matches ``pattern`` and that have a booking without
+    ``flag``; the number of bookings that have it now. Once per ``mark`` in ``meta``."""
     index = Index(deployment.database)
     db = index.db
-    if db.execute("SELECT 1 FROM meta WHERE key = ?", (VISIBILITY_MARK,)).fetchone():
+    if db.execute("SELECT 1 FROM meta WHERE key = ?", (mark,)).fetchone():
         return 0
     root = deployment.collections / "collection-root"
     from kalender.clash.guard import Guard  # the guard imports this module
 
     guard = Guard(deployment, CachedRegistry(deployment))
     changed = 0
+    # ``flag`` is one of two column names given above, never input: hence the S608 noqa
     for collection, href, etag, uid in db.execute(
-            "SELECT collection, href, etag, uid FROM items WHERE EXISTS (SELECT 1 FROM slots "
+            "SELECT collection, href, etag, uid FROM items WHERE EXISTS (SELECT 1 FROM slots "  # noqa: S608
             "WHERE slots.collection = items.collection AND slots.href = items.href "
-            "AND private = 0)").fetchall():
+            f"AND {flag} = 0)").fetchall():
         try:
             text = (root / collection / href).read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # kalender verify reports it
-        if not _NOT_PUBLIC.search(text):
+        if not pattern.search(text):
             continue
-        query = "SELECT count(*) FROM slots WHERE collection = ? AND href = ? AND private = 1"
+        query = f"SELECT count(*) FROM slots WHERE collection = ? AND href = ? AND {flag} = 1"  # noqa: S608
         before = db.execute(query, (collection, href)).fetchone()[0]
         refresh(guard, collection, href, _reader(text, etag, uid))
         changed += db.execute(query, (collection, href)).fetchone()[0] - before
     with index.transaction() as tx:
-        tx.execute("INSERT OR REPLACE INTO meta VALUES (?, 1)", (VISIBILITY_MARK,))
+        tx.execute("INSERT OR REPLACE INTO meta VALUES (?, 1)", (mark,))
     return changed

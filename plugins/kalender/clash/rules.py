@@ -35,6 +35,18 @@ Semantics of :func:`find_clashes` (also in ``docs/rules.md``):
 * Every clash is returned (each candidate occurrence × each offending existing
   booking, once per kind and resource), sorted by candidate start, kind,
   resource, other start, then stable tie-breakers.
+
+Tentative holds (``Booking.tentative``: STATUS:TENTATIVE, RFC 5545 §3.8.1.11)
+are judged by :func:`judge` under a policy the caller passes (the deployment's
+``[storage] kalender_tentative``; nothing here reads a configuration):
+
+* ``BLOCK``: a hold is a booking; every clash refuses the write.
+* ``WARN``: holds never refuse. The refusing clashes are those of the firm
+  candidates against the firm existing bookings alone (so a hold neither
+  fills a venue's capacity nor makes a slot unavailable); every other clash
+  (a side is a hold, or the candidate fits only because holds are left out)
+  is a warning: the write is accepted and its OPD is told.
+  :func:`obstacles` is the same rule for searches of free time and venues.
 """
 
 from __future__ import annotations
@@ -45,7 +57,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Booking", "Clash", "Person", "Venue", "find_clashes", "overlaps", "venue_family"]
+__all__ = ["BLOCK", "POLICIES", "WARN", "Booking", "Clash", "Person", "Venue", "Verdict",
+           "find_clashes", "judge", "obstacles", "overlaps", "venue_family"]
+
+#: How tentative holds count (``[storage] kalender_tentative``): they block like a booking...
+BLOCK = "block"
+#: ... or a clash with a hold is accepted with a warning to the writing OPD.
+WARN = "warn"
+POLICIES = (BLOCK, WARN)
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,8 @@ class Booking:
     #: CONFIDENTIAL, PRIVATE, an unknown CLASS, or an override of such a series)
     private: bool = False
     recurrence_id: int | None = None  # original start (epoch) of this occurrence if recurring
+    #: STATUS:TENTATIVE of this occurrence (RFC 5545 §3.8.1.11): a hold, judged by policy
+    tentative: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,3 +247,34 @@ def find_clashes(candidates: Sequence[Booking], existing: Iterable[Booking],
         x.other.recurrence_id if x.other.recurrence_id is not None else -1,
     ))
     return clashes
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a write meets under a tentative policy: clashes that refuse it, and warnings."""
+
+    refused: tuple[Clash, ...] = ()
+    warned: tuple[Clash, ...] = ()  # accepted, the writing OPD is told (WARN only)
+
+
+def obstacles(existing: Iterable[Booking], policy: str = BLOCK) -> list[Booking]:
+    """The existing bookings that can refuse a firm booking under ``policy``."""
+    if policy == BLOCK:
+        return list(existing)
+    return [b for b in existing if not b.tentative]
+
+
+def judge(candidates: Sequence[Booking], existing: Iterable[Booking],
+          venues: Mapping[str, Venue], policy: str = BLOCK) -> Verdict:
+    """The clashes of ``candidates`` split into refusing ones and warnings by ``policy``."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown tentative policy {policy!r}")
+    existing = list(existing)
+    every = find_clashes(candidates, existing, venues)
+    if policy == BLOCK or not every:
+        return Verdict(tuple(every))
+    firm = [c for c in candidates if not c.tentative]
+    refused = find_clashes(firm, obstacles(existing, policy), venues) if firm else []
+    keys = {(id(c.booking), c.kind, c.resource, id(c.other)) for c in refused}
+    warned = [c for c in every if (id(c.booking), c.kind, c.resource, id(c.other)) not in keys]
+    return Verdict(tuple(refused), tuple(warned))

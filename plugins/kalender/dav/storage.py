@@ -31,6 +31,7 @@ from kalender.clash.guard import Guard
 from kalender.clash.index import uid_of
 from kalender.clash.planned import Change
 from kalender.clash.repair import WHOLE
+from kalender.clash.rules import BLOCK, POLICIES
 from kalender.dav.changes import CHANGES
 from kalender.dav.props import COSMETIC, Overlay, overlaid
 from kalender.deployment import CachedRegistry, Deployment
@@ -172,7 +173,8 @@ class Storage(multifilesystem.Storage):
             max_rdates=_int_option(configuration, "kalender_max_rdates", 2000),
             max_overrides=_int_option(configuration, "kalender_max_overrides", 1000),
             # what Radicale refuses with a bare 400 is refused first, with a sentence
-            radicale_limit=int(configuration.get("server", "max_vevent_rrule_occurrence"))))
+            radicale_limit=int(configuration.get("server", "max_vevent_rrule_occurrence"))),
+            tentative=_tentative_option(configuration))
         self.guard.on_change = CHANGES.note
         self.guard.on_items = upkeep.hook(self.registry)  # Bentrok notices follow the index
         self.guard.read_item = self.read_item
@@ -336,3 +338,16 @@ def _int_option(configuration: config.Configuration, name: str, default: int) ->
         return int(configuration.get("storage", name))
     except KeyError:
         return default
+
+
+def _tentative_option(configuration: config.Configuration) -> str:
+    """``[storage] kalender_tentative``: how tentative holds count (kalender.clash.rules)."""
+    try:
+        raw = str(configuration.get("storage", "kalender_tentative"))
+    except KeyError:
+        return BLOCK  # an older deployment's config: holds block, as before
+    value = raw.strip().lower()
+    if value not in POLICIES:
+        raise ValueError(f"[storage] kalender_tentative harus {' atau '.join(POLICIES)}, "
+                         f"bukan {raw!r}")
+    return value

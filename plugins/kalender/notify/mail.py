@@ -19,7 +19,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from kalender.notify.notice import REFUSED, Notice, description, summary
+from kalender.notify.notice import (
+    REFUSED,
+    REJECTED_BY_PROTOCOL,
+    WARNED,
+    Notice,
+    description,
+    summary,
+)
 
 logger = logging.getLogger("kalender")
 #: Seconds one SMTP conversation may take before it counts as failed.
@@ -115,15 +122,21 @@ def _html(title: str, text: str) -> str:
 
 
 def notice_subject(notice: Notice) -> str:
-    """'[Kalender OPD] Bentrok: <title>' (or 'Ditolak: <title>' for other refusals).
+    """'[Kalender OPD] Bentrok: <title>' ('Ditolak: ...' for other refusals, 'Ditolak
+    Prokopim: ...' for a rejection by the protocol office, 'Peringatan: ...' for a warning).
 
     Line breaks and control characters of a title become spaces: a header is
     one line (RFC 5322 §2.2), and a title is the PIC's free text.
     """
+    title = notice.title or "(tanpa judul)"
+    if notice.kind == REJECTED_BY_PROTOCOL:
+        return _one_line(f"[Kalender OPD] Ditolak Prokopim: {title}")
+    if notice.kind == WARNED:
+        return _one_line(f"[Kalender OPD] Peringatan: {title}")
     if notice.kind != REFUSED:
         return _one_line(f"[Kalender OPD] {summary(notice).title()}")
     label = "Bentrok" if notice.reason == "Jadwal Bentrok" else "Ditolak"
-    return _one_line(f"[Kalender OPD] {label}: {notice.title or '(tanpa judul)'}")
+    return _one_line(f"[Kalender OPD] {label}: {title}")
 
 
 def _one_line(text: str) -> str:

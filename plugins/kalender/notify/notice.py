@@ -17,9 +17,18 @@ from dataclasses import dataclass
 
 from kalender.clash.messages import DAYS, MONTHS, WIB, when
 
-#: Kinds of notice: a refused write, and an accepted event whose place is unclear.
+#: Kinds of notice: a refused write, an accepted event whose place is unclear, an
+#: activity the protocol office (Prokopim) rejected (kalender.pemda.decisions), and an
+#: accepted write that clashes with a tentative hold (``kalender_tentative = warn``).
 REFUSED = "ditolak"
 CHECK_LOCATION = "periksa-lokasi"
+REJECTED_BY_PROTOCOL = "ditolak-prokopim"
+WARNED = "peringatan"
+#: The label of each kind: the Bentrok entry's SUMMARY prefix and its CATEGORIES.
+LABELS = {REFUSED: "DITOLAK", CHECK_LOCATION: "PERIKSA LOKASI",
+          REJECTED_BY_PROTOCOL: "DITOLAK PROKOPIM", WARNED: "PERINGATAN"}
+CATEGORIES = {REFUSED: "Bentrok", CHECK_LOCATION: "Periksa Lokasi",
+              REJECTED_BY_PROTOCOL: "Ditolak Prokopim", WARNED: "Peringatan"}
 HOUR = 3600
 
 #: What to do next, by the reason phrase of the refusal (``kalender.errors``).
@@ -44,7 +53,7 @@ RESEND = ("Bila kegiatan yang ditolak masih tampil di aplikasi Anda, hapus dari 
 class Notice:
     """One thing to tell the PICs of an OPD about one of their events."""
 
-    kind: str  # REFUSED or CHECK_LOCATION
+    kind: str  # REFUSED, CHECK_LOCATION, REJECTED_BY_PROTOCOL or WARNED
     opd: str
     opd_name: str
     uid: str
@@ -64,8 +73,8 @@ def entry_href(opd: str, uid: str) -> str:
 
 
 def summary(notice: Notice) -> str:
-    """'DITOLAK: <title>' or 'PERIKSA LOKASI: <title>'."""
-    label = "DITOLAK" if notice.kind == REFUSED else "PERIKSA LOKASI"
+    """'DITOLAK: <title>', 'PERIKSA LOKASI: <title>', 'DITOLAK PROKOPIM: <title>' ..."""
+    label = LABELS.get(notice.kind, "PERIKSA LOKASI")
     return f"{label}: {notice.title or '(tanpa judul)'}"
 
 
@@ -82,6 +91,19 @@ def description(notice: Notice) -> str:
                  f"{notice.opd_name}.", "", f"Alasan: {notice.message}", "",
                  f"Yang perlu dilakukan: {NEXT_STEPS.get(notice.reason, DEFAULT_STEP)}",
                  RESEND]
+    elif notice.kind == REJECTED_BY_PROTOCOL:
+        lines = [f"Kegiatan ini DITOLAK oleh Prokopim (Bagian Protokol dan Komunikasi "
+                 f"Pimpinan). Kegiatan tetap tersimpan di kalender {notice.opd_name}, tetapi "
+                 "tidak tampil sebagai kegiatan definitif di agenda publik.", "",
+                 f"Alasan penolakan: {notice.message}", "",
+                 "Yang perlu dilakukan: ubah kegiatan ini sesuai alasan di atas lalu simpan "
+                 "ulang (kegiatan akan menunggu persetujuan lagi), atau hubungi Prokopim."]
+    elif notice.kind == WARNED:
+        lines = [f"Kegiatan ini TERSIMPAN di kalender {notice.opd_name}, tetapi "
+                 f"{(notice.reason or 'bertabrakan dengan kegiatan tentatif').lower()}.", "",
+                 f"Keterangan: {notice.message}", "",
+                 "Yang perlu dilakukan: pastikan dengan OPD pemilik kegiatan tentatif itu "
+                 "bahwa waktu dan tempatnya tidak dipakai bersamaan."]
     else:
         lines = [f"Lokasi \"{notice.location}\" tidak cocok dengan tempat terdaftar. "
                  f"{notice.message}", "",
@@ -93,7 +115,7 @@ def description(notice: Notice) -> str:
         lines.append(f"Waktu: {when(notice.start, notice.end)}")
     if notice.location:
         lines.append(f"Tempat: {notice.location}")
-    who = "Dicoba" if notice.kind == REFUSED else "Disimpan"
+    who = {REFUSED: "Dicoba", REJECTED_BY_PROTOCOL: "Ditolak"}.get(notice.kind, "Disimpan")
     lines += ["", f"{who} oleh {notice.actor} pada {_moment(notice.at)}."]
     return "\n".join(lines)
 
@@ -134,7 +156,7 @@ def ics(notice: Notice) -> str:
         f"DESCRIPTION:{_escape(description(notice))}",
         # an entry is a message, not a booking: it never shows as busy (RFC 5545 §3.8.2.7)
         "TRANSP:TRANSPARENT",
-        f"CATEGORIES:{'Bentrok' if notice.kind == REFUSED else 'Periksa Lokasi'}",
+        f"CATEGORIES:{CATEGORIES.get(notice.kind, 'Periksa Lokasi')}",
         f"X-KALENDER-UID:{_escape(notice.uid)}", f"X-KALENDER-KIND:{notice.kind}",
         "END:VEVENT", "END:VCALENDAR", ""]
     return "\r\n".join(_fold(line) for line in lines)

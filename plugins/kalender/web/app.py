@@ -11,8 +11,9 @@ Radicale exactly as before. A browser never meets Radicale's Basic-auth
 prompt: its GET of a calendar path is sent to the sign-in form instead. The
 table of pages is ``kalender.web.routes``.
 
-Every POST is a form (``application/x-www-form-urlencoded``, at most 64 KB)
-whose ``csrf`` field is checked here, before the page function runs
+Every POST is a form (``application/x-www-form-urlencoded``, at most 64 KB; the
+activity form also ``multipart/form-data`` with one file of at most 2 MB) whose
+``csrf`` field is checked here, before the page function runs
 (``kalender.web.forms``).
 """
 
@@ -71,6 +72,8 @@ class Request:
     sessions: session.Store
     #: a POST's fields (application/x-www-form-urlencoded), every value of each
     form: dict[str, list[str]] = field(default_factory=dict)
+    #: a multipart POST's files (``kalender.web.forms.Upload``), by field name
+    files: dict[str, list[forms.Upload]] = field(default_factory=dict)
     #: ``Set-Cookie`` values added to whatever the page answers
     cookies: list[str] = field(default_factory=list)
 
@@ -167,14 +170,15 @@ class WebApp:
                 return route, match.groups()
         return None
 
-    def request(self, environ: types.WSGIEnviron) -> Request:
-        """The Request of ``environ`` (a POST's form read, within its limit)."""
+    def request(self, environ: types.WSGIEnviron, uploads: bool = False) -> Request:
+        """The Request of ``environ`` (a POST's form read, within its limit; files when
+        ``uploads``: the pages of ``forms.UPLOADS``)."""
         method = _method(environ)
+        fields, files = forms.read_post(environ, uploads) if method == "POST" else ({}, {})
         return Request(environ, _path(environ), _query(environ), dt.datetime.now(WIB),
                        self.index(), self.registry, method, self.root,
                        self.storage,  # type: ignore[arg-type]
-                       self.dav, self.sessions,
-                       forms.read(environ) if method == "POST" else {})
+                       self.dav, self.sessions, fields, files=files)
 
     def __call__(self, environ: types.WSGIEnviron,
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -195,7 +199,7 @@ class WebApp:
                     "Halaman ini hanya menerima kiriman formulir (POST)." if route.methods == POST
                     else "Halaman ini hanya menerima GET dan kiriman formulir (POST).",
                     ", ".join(route.methods))
-            request = self.request(environ)
+            request = self.request(environ, route.target in forms.UPLOADS)
             if method == "POST":
                 forms.check_csrf(request)
             module, _, name = route.target.partition(":")

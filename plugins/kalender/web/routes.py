@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kalender.registry import WEB_SEGMENTS
+
 READ = ("GET", "HEAD")
 FORM = ("GET", "HEAD", "POST")
 POST = ("POST",)
@@ -50,6 +52,7 @@ def _r(pattern: str, target: str, methods: tuple[str, ...] = READ,
 ROUTES: list[Route] = [
     _r(r"^/$", "kalender.web.public.agenda:page", browser=True),
     _r(rf"^/kegiatan/{ACTIVITY}\.ics$", "kalender.web.public.event:ics"),
+    _r(rf"^/kegiatan/{ACTIVITY}/undangan\.pdf$", "kalender.web.public.invitation:page"),
     _r(rf"^/kegiatan/{ACTIVITY}/?$", "kalender.web.public.event:page"),
     _r(r"^/publik/agenda\.json$", "kalender.web.public.jsonfeed:agenda"),
     _r(r"^/layar/?$", "kalender.web.public.lobby:page"),
@@ -72,7 +75,10 @@ ROUTES: list[Route] = [
     _r(r"^/langganan/buat-ulang/?$", "feedlinks:rotate", POST),
     _r(r"^/langganan/([A-Za-z0-9_-]{32,128})/?$", "feedlinks:serve"),
     _r(r"^/admin/$", "overview:page", browser=True),
+    # Prokopim's approval (issue 11)
+    _r(r"^/persetujuan/?$", "approvals:page"),
+    _r(r"^/persetujuan/setujui/?$", "approvals:approve", POST),
+    _r(r"^/persetujuan/tolak/?$", "approvals:reject", POST),
 ]
-#: First path segments the pages own (logins may not use them: kalender.registry).
-SEGMENTS = frozenset({"kegiatan", "layar", "cetak", "aset", "masuk", "keluar",
-                      "ketersediaan", "langganan", "admin"})
+#: First path segments the pages own (logins may not use them): kept in kalender.registry.
+SEGMENTS = WEB_SEGMENTS

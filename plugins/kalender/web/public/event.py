@@ -19,6 +19,7 @@ import icalendar
 from markupsafe import Markup
 
 from kalender.web import dates, respond
+from kalender.web.public import invitation
 from kalender.web.public.agenda import place_of
 from kalender.web.render import render
 from kalender_sync.occurrences import Occurrence
@@ -51,8 +52,10 @@ def page(request: Request, occurrence_id: str) -> respond.Response:
     coordinates = getattr(venue, "coordinates", None) if venue is not None else None
     written = o.location if not o.internal and o.location not in (place, "") else ""
     share = f"{o.title} - {dates.hari_tanggal(o.start)}, {dates.jam(o)}\n{url}"
+    letter = None if o.internal else public_letter(request, o)
     body = render("event.html", o=o, url=url, place=place, venue_id=venue_id,
                   building=building, written=written, map=map_link(coordinates),
+                  letter=letter,
                   paragraphs=[] if o.internal else paragraphs(o.description),
                   whatsapp="https://wa.me/?text=" + quote(share, safe=""),
                   # RFC 6068 §5: a line break in a mailto body is %0D%0A
@@ -126,6 +129,15 @@ def _stamp(text: str | None) -> tuple[dt.datetime, int] | None:
     except (ValueError, TypeError, KeyError):
         return None
     return max(stamps, key=lambda s: s[0]) if stamps else None
+
+
+def public_letter(request: Request, o: Occurrence) -> str:
+    """The invitation's address when its PIC made it public ("" otherwise)."""
+    leaders = request.index.get(o.id, invitation.LEADERS)
+    if leaders is None:
+        return ""
+    found = invitation.find(request, leaders)
+    return invitation.path(o) if found is not None and found.public else ""
 
 
 def paragraphs(text: str) -> list[str]:

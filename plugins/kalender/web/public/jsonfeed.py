@@ -10,7 +10,10 @@ carries ``id``, ``uid``, ``name``, ``startDate``, ``endDate`` (ISO 8601 with
 ``+07:00``; an all-day activity gives dates, its ``endDate`` being its last day
 as in schema.org's ``Event``), ``allDay``, ``location``, ``venue``,
 ``organizer`` {``id``, ``name``}, ``category`` (a list), ``description``,
-``url`` (its page), ``status`` and ``internal``. There is no generation time in
+``url`` (its page), ``status`` (RFC 5545's value: ``CONFIRMED``, ``TENTATIVE`` never
+appears, ``CANCELLED`` for a cancelled activity still to come), ``internal`` and
+``standIns`` (sentences saying who represents whom, e.g. "Wali Kota Kediri
+diwakili oleh Wakil Wali Kota Kediri"). There is no generation time in
 the body, so the ETag (a hash of the body, ``respond.page``) only changes with
 the data and a poller gets ``304 Not Modified`` (RFC 9110 §13.1.2).
 
@@ -142,6 +145,7 @@ def event(occ: Occurrence, base_url: str) -> dict[str, Any]:
         # RFC 5545 §3.8.1.11: a public activity without STATUS is taken as confirmed
         "status": occ.status or "CONFIRMED",
         "internal": hidden,
+        "standIns": [] if hidden else list(occ.stand_ins),
     }
 
 

@@ -66,7 +66,8 @@ def item(occ: Occurrence, venues: dict[str, Any]) -> Item:
     if not occ.internal:  # CONFIDENTIAL: time, label and OPD only (issue 9 item 7)
         venue = venues.get(occ.venue) if occ.venue else None
         place = venue.name if venue is not None else occ.location
-    return Item(occ.id, occ.title, dates.jam(occ), "" if occ.all_day else dates.jam_saja(occ.start),
+    return Item(occ.id, occ.title, dates.jam(occ),
+                "" if occ.all_day else dates.jam_saja(occ.start),
                 occ.start, occ.end, occ.all_day, place, occ.opd_name, occ.cancelled,
                 occ.internal)
 

@@ -37,6 +37,7 @@ class Row:
     cancelled: bool
     internal: bool
     path: str  #: the activity's page
+    stand_ins: tuple[str, ...] = ()  #: who represents whom
 
 
 def row(number: int, occ: Occurrence, venues: dict[str, Any]) -> Row:
@@ -46,7 +47,7 @@ def row(number: int, occ: Occurrence, venues: dict[str, Any]) -> Row:
         venue = venues.get(occ.venue) if occ.venue else None
         place = (venue.name if venue is not None else occ.location) or "-"
     return Row(number, dates.jam(occ), occ.title, place, occ.opd_name, occ.cancelled,
-               occ.internal, occ.path)
+               occ.internal, occ.path, () if occ.internal else tuple(occ.stand_ins))
 
 
 def sheet_link(day: dt.date, chosen: jsonfeed.Filters) -> str:

@@ -23,7 +23,7 @@
     if (node && node.id) {
       var own = form.querySelector('label[for="' + node.id + '"]');
       var group = node.closest("fieldset");
-      if (name === "pejabat" || name === "kelas") {
+      if (name === "pejabat" || name === "kelas" || name === "status" || name === "sambutan") {
         own = group ? group.querySelector("legend") : own;
       }
       if (own) {
@@ -116,7 +116,12 @@
 
   function check() {
     var number = ++sent;
-    var body = new URLSearchParams(new FormData(form));
+    var body = new URLSearchParams();
+    new FormData(form).forEach(function (value, name) {
+      if (typeof value === "string") {  /* the invitation PDF is sent only on save */
+        body.append(name, value);
+      }
+    });
     fetch(url, {
       method: "POST",
       body: body,

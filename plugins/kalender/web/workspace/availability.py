@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from kalender.clash.rules import Booking
-from kalender.registry import User
+from kalender.registry import LEADER_ROLES, User
 from kalender.visibility import PRIVATE, PUBLIC, Audience, label, shown
 from kalender.web import respond
 from kalender.web.public import jsonfeed
@@ -94,7 +94,7 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 def audience(user: User, opd: str) -> Audience:
     """Who ``user`` is to an activity of ``opd``."""
-    if user.role in ("pimpinan", "admin"):
+    if user.role in LEADER_ROLES:
         return Audience.LEADERS
     return Audience.OWNER if opd in user.opds else Audience.OTHER_OPD
 

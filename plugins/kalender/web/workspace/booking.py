@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from kalender.clash.fields import event_identity
 from kalender.errors import KalenderError
+from kalender.pemda.protocol import DRESS
 from kalender.registry import User
 from kalender.web import respond
 from kalender.web.render import render
@@ -91,13 +92,17 @@ def _page(request: Any, values: Values, opds: list[str], *, status: int = 200,
         categories = request.index.categories()
     except Exception:  # the sync service has not written its index yet
         categories = []
+    persons = list(registry.persons().values())
+    labels = {**compose.LABELS, **{f"diwakili_{p.id}": f"Diwakili oleh (untuk {p.title})"
+                                   for p in persons}}
     body = render(
         "ws/kegiatan_form.html", request=request, values=values, errors=errors,
         message=message, offers=found.offers if found else (), action=action,
         sumber=item, version=version, opds=[(o, names.get(o, o)) for o in opds],
         opd_name=names.get(item[0] if item else (opds[0] if opds else ""), ""),
         venues=sorted(registry.venues().values(), key=lambda v: v.name.casefold()),
-        persons=list(registry.persons().values()), labels=compose.LABELS,
+        persons=persons, labels=labels, dress=DRESS,
+        attachment=str(initial.get("lampiran", "")) if initial else "",
         keep_rule=bool(initial and initial.get("ulang") == compose.KEEP_RULE),
         categories=categories, offer_values=_offer_values, clock=compose.input_time)
     return respond.page(body, max_age=0, status=status, private=True)
@@ -109,11 +114,19 @@ def _offer_values(values: Values, changes: dict[str, str]) -> list[tuple[str, st
     pairs: list[tuple[str, str]] = []
     for name in compose.FIELDS:
         value = merged.get(name)
-        if isinstance(value, list):  # an empty one still says "none" (not "as stored")
+        if isinstance(value, dict):  # diwakili_<person id>
+            pairs += [(f"{name}_{k}", str(v)) for k, v in value.items()]
+        elif isinstance(value, list):  # an empty one still says "none" (not "as stored")
             pairs += [(name, str(v)) for v in value] or [(name, "")]
         else:
             pairs.append((name, str(value or "")))
     return pairs
+
+
+def _upload(request: Any) -> Any:
+    """The invitation file posted with the form (``kalender.web.forms.Upload``), or None."""
+    files = getattr(request, "files", None) or {}
+    return next(iter(files.get("undangan") or []), None)
 
 
 def _status(errors: dict[str, str], opds: list[str], values: Values) -> int:
@@ -147,7 +160,7 @@ def new(request: Any) -> respond.Response:
         return _page(request, values, opds)
     values = compose.values_of(request.form)
     choices = Choices.of(request.registry)
-    entry, errors = compose.read(values, choices, opds)
+    entry, errors = compose.read(values, choices, opds, upload=_upload(request))
     if entry is None:
         return _page(request, values, opds, status=_status(errors, opds, values), errors=errors)
     uid = icalform.new_uid()
@@ -188,7 +201,7 @@ def edit(request: Any, opd: str, name: str) -> respond.Response:
     values["opd"] = opd  # an item stays in its calendar (moving it is a CalDAV MOVE)
     # the version the form was filled from: If-Match refuses (412) when an app changed it since
     version = request.posted("versi") or etag
-    entry, errors = compose.read(values, choices, [opd], initial)
+    entry, errors = compose.read(values, choices, [opd], initial, _upload(request))
     if entry is None:
         return _page(request, values, [opd], status=400, errors=errors, item=item,
                      version=version, initial=initial)

@@ -8,8 +8,11 @@ Entry into the iCalendar text the server stores, ``icalread`` an existing
 event back into form values. No Radicale, no clock, no HTTP here: the
 registries come in as :class:`Choices`.
 
-Fields live in one table (:data:`FIELDS`) so later issues (stand-ins, dress
-code, status: issue 11) add a row and a reader. An edit passes the event's
+Fields live in one table (:data:`FIELDS`) so later issues add a row and a
+reader; issue 11 added the status, the stand-ins (``diwakili_<person id>``,
+kept as two dicts: :data:`DICTS`), the protocol details of
+``kalender.pemda.protocol`` and the invitation PDF (an upload, passed apart
+from the values). An edit passes the event's
 own values as ``initial``: a group of fields the PIC left as it was (say the
 times of a multi-day event made in an app, which the form cannot express) is
 not judged again and is kept exactly as the app wrote it.
@@ -19,19 +22,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kalender.clash.match import Matcher
 from kalender.clash.rules import Person, Venue
+from kalender.pemda.protocol import Protocol
 from kalender.web.workspace.fieldtext import (
     DARING,
     KEEP_RULE,
     KELAS,
     LAIN,
     MAX_REPEAT_DAYS,
+    STATUS,
     ULANG,
+    Invitation,
     Reader,
+    Upload,
     input_time,
     is_web_address,
     one_line,
@@ -40,8 +47,9 @@ from kalender.web.workspace.fieldtext import (
     show_time,
 )
 
-__all__ = ["DARING", "FIELDS", "GROUPS", "KEEP_RULE", "KELAS", "LABELS", "LAIN", "MANY",
-           "MAX_REPEAT_DAYS", "ULANG", "Choices", "Entry", "Values", "changed", "empty",
+__all__ = ["DARING", "DICTS", "FIELDS", "GROUPS", "KEEP_RULE", "KELAS", "LABELS", "LAIN",
+           "MANY", "MAX_REPEAT_DAYS", "STATUS", "ULANG", "Choices", "Entry", "Invitation",
+           "Upload", "Values", "changed", "empty",
            "input_time", "is_web_address", "one_line", "parse_date", "parse_time", "read",
            "same", "show_time", "values_from_entry", "values_of"]
 
@@ -49,24 +57,37 @@ __all__ = ["DARING", "FIELDS", "GROUPS", "KEEP_RULE", "KELAS", "LABELS", "LAIN",
 Values = dict[str, Any]
 
 #: Every field of the form, in page order (names fixed by issue 10).
-FIELDS = ("judul", "tanggal", "mulai", "selesai", "ruang", "lokasi", "tautan", "pejabat",
-          "narasumber", "opd", "deskripsi", "kelas", "kategori", "ulang", "ulang_sampai")
+FIELDS = ("judul", "status", "tanggal", "mulai", "selesai", "ruang", "lokasi", "tautan",
+          "pejabat", "diwakili", "diwakili_lain", "narasumber", "opd", "deskripsi", "kelas",
+          "kategori", "ulang", "ulang_sampai", "pakaian", "nomor_surat", "perihal",
+          "narahubung", "sambutan", "undangan_publik", "hapus_lampiran")
 MANY = frozenset({"pejabat"})
+#: Fields posted once per key person, as ``<name>_<person id>``: {person id: value}.
+DICTS = ("diwakili_lain", "diwakili")  # the longer prefix first
+#: Checkboxes: "ya" when ticked (a browser sends nothing for an unticked one).
+TICKS = frozenset({"undangan_publik", "hapus_lampiran"})
 #: How each field is named to people (error summaries, the live check).
 LABELS = {"judul": "Judul", "tanggal": "Tanggal", "mulai": "Jam mulai", "selesai": "Jam selesai",
           "ruang": "Tempat", "lokasi": "Lokasi lain", "tautan": "Tautan rapat daring",
           "pejabat": "Pejabat", "narasumber": "Narasumber", "opd": "OPD penyelenggara",
           "deskripsi": "Deskripsi", "kelas": "Sifat kegiatan", "kategori": "Kategori",
-          "ulang": "Pengulangan", "ulang_sampai": "Berulang sampai"}
+          "ulang": "Pengulangan", "ulang_sampai": "Berulang sampai",
+          "status": "Status kegiatan", "pakaian": "Pakaian", "nomor_surat": "Nomor surat",
+          "perihal": "Perihal surat", "narahubung": "Narahubung", "sambutan": "Sambutan",
+          "undangan": "Surat undangan (PDF)", "undangan_publik": "Undangan boleh publik",
+          "hapus_lampiran": "Hapus lampiran"}
 #: Fields judged together: an edit that leaves a whole group as it was keeps it.
 GROUPS: dict[str, tuple[str, ...]] = {
     "judul": ("judul",),
     "waktu": ("tanggal", "mulai", "selesai"),
     "tempat": ("ruang", "lokasi", "tautan"),
-    "orang": ("pejabat", "narasumber", "deskripsi"),
+    "orang": ("pejabat", "diwakili", "diwakili_lain", "narasumber", "deskripsi"),
     "kelas": ("kelas",),
     "kategori": ("kategori",),
     "ulang": ("ulang", "ulang_sampai"),
+    "status": ("status",),
+    "protokol": ("pakaian", "nomor_surat", "perihal", "narahubung", "sambutan"),
+    "lampiran": ("undangan_publik", "hapus_lampiran"),
 }
 
 
@@ -103,6 +124,18 @@ class Entry:
     kategori: tuple[str, ...] = ()
     ulang: str = "tidak"  # tidak | mingguan | bulanan | KEEP_RULE
     ulang_sampai: dt.date | None = None
+    status: str = "definitif"  # definitif | tentatif | batal ("": as stored, none)
+    #: (represented person id, stand-in person id or "", the stand-in as written)
+    wakil: tuple[tuple[str, str, str], ...] = ()
+    protocol: Protocol = field(default_factory=Protocol)
+    undangan: Invitation | None = None  # a new invitation PDF
+    undangan_publik: bool = False  # the invitation may be shown to the public
+    hapus_lampiran: bool = False  # remove the stored invitation
+
+    @property
+    def stand_ins(self) -> dict[str, str]:
+        """{represented person id: stand-in id or LAIN}."""
+        return {a: p or LAIN for a, p, _ in self.wakil}
 
     @property
     def klass(self) -> str:
@@ -113,7 +146,9 @@ class Entry:
 def empty() -> Values:
     """The values of an empty form."""
     values: Values = {name: "" for name in FIELDS}
-    values.update(pejabat=[], kelas="publik", ulang="tidak")
+    values.update(pejabat=[], kelas="publik", ulang="tidak", status="definitif",
+                  diwakili={}, diwakili_lain={},
+                  lampiran="")  # the stored invitation's file name (shown, never posted)
     return values
 
 
@@ -124,7 +159,17 @@ def values_of(fields: Mapping[str, Sequence[str]], base: Values | None = None) -
     a time keeps the rest of the form).
     """
     values = dict(base) if base is not None else empty()
+    posted: dict[str, dict[str, str]] = {name: {} for name in DICTS}
+    for key, given in fields.items():
+        prefix = next((n for n in DICTS if key.startswith(n + "_")), None)
+        if prefix is not None and given and isinstance(given[0], str):
+            posted[prefix][key[len(prefix) + 1:]] = given[0]
+    for name in DICTS:  # a query that names no stand-in keeps the base's
+        if posted[name] or base is None:
+            values[name] = posted[name]
     for name in FIELDS:
+        if name in DICTS:
+            continue
         if name in fields:
             given = [v for v in fields[name] if isinstance(v, str)]
             if name in MANY:
@@ -147,7 +192,11 @@ def same(name: str, value: Any) -> Any:
     and runs of spaces do not count."""
     if isinstance(value, list):
         return sorted(value)
+    if isinstance(value, dict):
+        return sorted((k, " ".join(str(v).split())) for k, v in value.items() if str(v).strip())
     text = " ".join(str(value or "").split())
+    if name == "status":
+        return text or "definitif"  # an event without STATUS is definite (RFC 5545 §3.8.1.11)
     try:
         if name in ("mulai", "selesai"):
             return show_time(parse_time(text))
@@ -159,12 +208,14 @@ def same(name: str, value: Any) -> Any:
 
 
 def read(values: Values, choices: Choices, opds: Sequence[str],
-         initial: Values | None = None) -> tuple[Entry | None, dict[str, str]]:
+         initial: Values | None = None,
+         upload: Upload | None = None) -> tuple[Entry | None, dict[str, str]]:
     """The entry the values describe, and ``{field: sentence}`` for every wrong field.
 
     ``opds``: the OPD calendars the account may write (an ``opd`` value outside
     them is an error, whatever the page offered). ``initial``: the values of
     the event being edited; a group left as it was is not judged again.
+    ``upload``: the invitation file posted with the form (always judged).
     The entry is None when a field is wrong.
     """
     r = Reader(values, choices)
@@ -175,7 +226,10 @@ def read(values: Values, choices: Choices, opds: Sequence[str],
     start, end = (None, None) if all_day else r.times()
     ruang, lokasi, tautan = r.place()
     persons, speakers, notes = r.persons(), r.speakers(), r.notes()
+    stand_ins = r.stand_ins(persons)
     klass, categories = r.klass(), r.categories()
+    status, protocol = r.status(), r.protocol()
+    invitation = r.invitation(upload)
     allowed = [*ULANG, KEEP_RULE] if initial and initial.get("ulang") == KEEP_RULE else ULANG
     ulang, until = r.repetition(day, allowed)
     opd = r.text("opd") or (opds[0] if len(opds) == 1 else "")
@@ -188,10 +242,13 @@ def read(values: Values, choices: Choices, opds: Sequence[str],
     if errors or day is None:
         return None, errors
     return Entry(title, day, start, end, ruang, opd, lokasi, tautan, persons, speakers, notes,
-                 klass, categories, ulang, until), {}
+                 klass, categories, ulang, until, status, stand_ins, protocol, invitation,
+                 r.ticked("undangan_publik"), r.ticked("hapus_lampiran")), {}
 
 
 def _group_of(name: str) -> str:
+    if name.startswith("diwakili_"):  # diwakili_<person id>: its stand-in's sentence
+        return "orang"
     return next((g for g, names in GROUPS.items() if name in names), name)
 
 
@@ -206,5 +263,12 @@ def values_from_entry(entry: Entry) -> Values:
         pejabat=list(entry.pejabat), narasumber=entry.narasumber, opd=entry.opd,
         deskripsi=entry.deskripsi, kelas=entry.kelas, kategori=", ".join(entry.kategori),
         ulang=entry.ulang,
-        ulang_sampai=entry.ulang_sampai.isoformat() if entry.ulang_sampai else "")
+        ulang_sampai=entry.ulang_sampai.isoformat() if entry.ulang_sampai else "",
+        status=entry.status, diwakili=entry.stand_ins,
+        diwakili_lain={a: text for a, p, text in entry.wakil if not p},
+        pakaian=entry.protocol.pakaian, nomor_surat=entry.protocol.nomor_surat,
+        perihal=entry.protocol.perihal, narahubung=entry.protocol.narahubung,
+        sambutan={True: "ya", False: "tidak", None: ""}[entry.protocol.sambutan],
+        undangan_publik="ya" if entry.undangan_publik else "",
+        hapus_lampiran="ya" if entry.hapus_lampiran else "")
     return values

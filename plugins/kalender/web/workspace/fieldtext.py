@@ -11,15 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from typing import Protocol as Shape
 from urllib.parse import urlsplit
 
+from kalender.pemda.protocol import Protocol
 from kalender.web.dates import tanggal as long_date
 
 if TYPE_CHECKING:  # pragma: no cover
     from kalender.web.workspace.compose import Choices, Values
 
 KELAS = {"publik": "PUBLIC", "internal": "CONFIDENTIAL", "rahasia": "PRIVATE"}
+#: The form's status -> STATUS (RFC 5545 §3.8.1.11).
+STATUS = {"definitif": "CONFIRMED", "tentatif": "TENTATIVE", "batal": "CANCELLED"}
+SAMBUTAN = {"ya": True, "tidak": False, "": None}
+#: The largest invitation PDF (bytes), as kalender.web.forms.MAX_FILE.
+MAX_PDF = 2 * 1024 * 1024
+#: What a browser may call a PDF (an unknown type only with a .pdf name).
+PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 ULANG = {"tidak": None, "mingguan": "WEEKLY", "bulanan": "MONTHLY"}
 #: The repetition of an app's event the form cannot express: kept as it is.
 KEEP_RULE = "asal"
@@ -30,6 +40,25 @@ MAX_TITLE, MAX_LINE, MAX_TEXT, MAX_URL = 200, 500, 5000, 2000
 MAX_CATEGORIES = 10
 _TIME = re.compile(r"^(\d{1,2})(?:[.:](\d{2})(?::00)?)?(?:\s*wib)?$", re.IGNORECASE)
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+
+
+class Upload(Shape):
+    """A posted file as ``kalender.web.forms.Upload`` has it."""
+
+    @property
+    def filename(self) -> str: ...  # pragma: no cover
+    @property
+    def content_type(self) -> str: ...  # pragma: no cover
+    @property
+    def data(self) -> bytes: ...  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invitation letter (PDF) to attach to the event (RFC 5545 §3.8.1.1)."""
+
+    filename: str
+    data: bytes
 
 
 def parse_time(text: str) -> dt.time:
@@ -180,6 +209,87 @@ class Reader:
         elif text:
             self.named("deskripsi", text, "Deskripsi")
         return text
+
+    def stand_ins(self, persons: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+        """(represented, stand-in id or "", stand-in text) of each chosen key person."""
+        chosen = self.values.get("diwakili") or {}
+        texts = self.values.get("diwakili_lain") or {}
+        found = []
+        for pid in persons:
+            choice = str(chosen.get(pid) or "").strip()
+            name, title = f"diwakili_{pid}", self.choices.persons[pid].title
+            if not choice:
+                continue
+            if choice == LAIN:
+                text = one_line(str(texts.get(pid) or ""))
+                ids = self.choices.matcher.match_person(text) if text else frozenset()
+                if not text:
+                    self.fail(name, f"Tulis nama dan jabatan yang mewakili {title}.")
+                elif len(text) > MAX_TITLE:
+                    self.fail(name, f"Nama yang mewakili terlalu panjang; paling banyak "
+                                    f"{MAX_TITLE} karakter.")
+                elif len(ids) == 1 and pid not in ids:  # a registered person after all
+                    found.append((pid, next(iter(ids)), self.choices.persons[next(iter(ids))]
+                                  .title))
+                elif ids:
+                    self.fail(name, f"\"{text[:60]}\" menyebut pejabat terdaftar; pilih "
+                                    "pejabat itu dari daftar.")
+                else:
+                    found.append((pid, "", text))
+            elif choice == pid:
+                self.fail(name, f"{title} tidak dapat mewakili dirinya sendiri.")
+            elif choice not in self.choices.persons:
+                self.fail(name, "Pejabat yang mewakili tidak terdaftar; pilih dari daftar "
+                                "atau pilih \"Lainnya\" dan tulis namanya.")
+            else:
+                found.append((pid, choice, self.choices.persons[choice].title))
+        return tuple(found)
+
+    def status(self) -> str:
+        status = self.text("status")
+        if status and status not in STATUS:
+            self.fail("status", "Pilih status kegiatan: Definitif, Tentatif atau Dibatalkan.")
+            return ""
+        return status
+
+    def protocol(self) -> Protocol:
+        """The protocol details: one line each, not too long."""
+        texts = {}
+        for name, what, limit in (("pakaian", "Pakaian", 100),
+                                  ("nomor_surat", "Nomor surat", 100),
+                                  ("perihal", "Perihal", MAX_TITLE),
+                                  ("narahubung", "Narahubung", MAX_TITLE)):
+            texts[name] = one_line(self.text(name))
+            if len(texts[name]) > limit:
+                self.fail(name, f"{what} terlalu panjang; paling banyak {limit} karakter.")
+        sambutan = self.text("sambutan").casefold()
+        if sambutan not in SAMBUTAN:
+            self.fail("sambutan", "Pilih apakah pejabat memberi sambutan: Ya, Tidak, atau "
+                                  "belum diketahui.")
+            sambutan = ""
+        return Protocol(**texts, sambutan=SAMBUTAN[sambutan])
+
+    def ticked(self, name: str) -> bool:
+        return self.text(name) not in ("", "0", "tidak")
+
+    def invitation(self, upload: Upload | None) -> Invitation | None:
+        """The posted invitation: a PDF (its %PDF- signature) of at most MAX_PDF bytes."""
+        if upload is None or (not upload.data and not upload.filename):
+            return None
+        name = one_line(re.sub(r"[\x00-\x1f\x7f\"]", "", upload.filename))[:MAX_TITLE]
+        kind = upload.content_type.split(";")[0].strip().lower()
+        if not upload.data:
+            self.fail("undangan", "Berkas undangan kosong; pilih berkas PDF suratnya.")
+        elif len(upload.data) > MAX_PDF:
+            self.fail("undangan", f"Berkas undangan terlalu besar: paling besar "
+                                  f"{MAX_PDF // (1024 * 1024)} MB.")
+        elif not upload.data.startswith(b"%PDF-") or not (
+                kind in PDF_TYPES or name.lower().endswith(".pdf")):
+            self.fail("undangan", "Berkas undangan harus berupa PDF (.pdf); pindai atau "
+                                  "simpan suratnya sebagai PDF.")
+        else:
+            return Invitation(name or "undangan.pdf", upload.data)
+        return None
 
     def klass(self) -> str:
         kelas = self.text("kelas") or "publik"

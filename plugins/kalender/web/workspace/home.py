@@ -22,7 +22,7 @@ from urllib.parse import quote
 from kalender import roles
 from kalender.notify import board
 from kalender.notify.notice import NEXT_STEPS, REFUSED, Notice, summary
-from kalender.registry import Opd, User
+from kalender.registry import LEADER_ROLES, Opd, User
 from kalender.visibility import Audience, Shown, shown
 from kalender.web import respond
 from kalender.web.render import render
@@ -147,7 +147,7 @@ def page(request: Any) -> respond.Response:
     """The OPD home of the signed-in account."""
     if request.method not in ("GET", "HEAD"):
         raise respond.MethodError("Halaman ini hanya dapat dibaca (GET).")
-    user = session.require(request, "pic", "pimpinan", "admin")
+    user = session.require(request, "pic", *LEADER_ROLES)
     opds = [o for o in request.registry.opds() if not o.archived]
     chosen = _chosen(request, user, opds)
     sections = [section(request, user, o) for o in chosen]

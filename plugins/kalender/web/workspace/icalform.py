@@ -7,8 +7,14 @@ which ``kalender.clash.match`` recognises as that venue; URL for a meeting
 online; key persons as description lines ``Pejabat: <title>; <title>`` (the
 labels of ``docs/konvensi-pic.md``, read by the matcher) and as ATTENDEEs
 when they have a registered e-mail address; CLASS, CATEGORIES and an RRULE
-whose UNTIL is UTC (§3.3.10: DTSTART has a TZID). Description lines are plain
-text, so every app shows them as written.
+whose UNTIL is UTC (§3.3.10: DTSTART has a TZID); STATUS (§3.8.1.11); a
+stand-in as the line ``Wali Kota diwakili oleh Wakil Wali Kota``
+(``kalender.pemda.standin.line``) and the protocol details as
+``kalender.pemda.protocol`` lines (``Pakaian: PDH Khaki``); the invitation
+letter as an inline ``ATTACH;FMTTYPE=application/pdf;ENCODING=BASE64;
+VALUE=BINARY;X-FILENAME=...`` (§3.8.1.1), marked ``X-KALENDER-PUBLIK=TRUE``
+when the public may download it. Description lines are plain text, so every
+app shows them as written.
 
 :func:`form_values` (from ``icalread``) reads an existing event back into the
 form, best effort for events made in apps, and :func:`apply` writes an edit
@@ -31,9 +37,18 @@ from kalender.clash.icaltext import parse
 from kalender.clash.match import normalise
 from kalender.clash.rules import Person, Venue
 from kalender.clash.tz import JAKARTA
+from kalender.pemda import standin
 from kalender.web.workspace import compose
-from kalender.web.workspace.compose import DARING, KEEP_RULE, Choices, Entry, Values
-from kalender.web.workspace.icalread import as_list, form_values, master, span, wib
+from kalender.web.workspace.compose import DARING, KEEP_RULE, STATUS, Choices, Entry, Values
+from kalender.web.workspace.icalread import (
+    PUBLIC_PARAM,
+    as_list,
+    form_values,
+    invitations,
+    master,
+    span,
+    wib,
+)
 
 __all__ = ["apply", "build", "description", "file_name", "form_values", "new_uid",
            "person_text", "place_text", "vtimezone"]
@@ -93,10 +108,14 @@ def description(entry: Entry, choices: Choices) -> str:
     if entry.pejabat:
         lines.append("Pejabat: " + "; ".join(person_text(choices.persons[p])
                                              for p in entry.pejabat))
+    for absent, present, text in entry.wakil:  # the clash engine checks the stand-in
+        lines.append(standin.line(person_text(choices.persons[absent]),
+                                  person_text(choices.persons[present]) if present else text))
     if entry.narasumber:
         lines.append(f"Narasumber: {entry.narasumber}")
     if entry.ruang == DARING:
         lines.append(f"Tautan: {entry.tautan}")  # apps without a URL field show it here
+    lines += entry.protocol.lines()
     return "\n\n".join(part for part in ("\n".join(lines), entry.deskripsi) if part)
 
 
@@ -188,10 +207,42 @@ def _repeat(event: Any, entry: Entry, choices: Choices, old: Values) -> None:
     _set(event, "RRULE", rule)
 
 
+def _status(event: Any, entry: Entry, choices: Choices, old: Values) -> None:
+    if entry.status:  # "": an app's event without STATUS keeps none
+        _set(event, "STATUS", STATUS[entry.status])
+
+
+def _protocol(event: Any, entry: Entry, choices: Choices, old: Values) -> None:
+    event.pop("X-ALT-DESC", None)
+    _set(event, "DESCRIPTION", description(entry, choices))
+
+
+def _attachment(event: Any, entry: Entry, choices: Choices, old: Values) -> None:
+    ours = invitations(event)
+    if entry.undangan is not None or entry.hapus_lampiran:
+        others = [a for a in as_list(event.pop("ATTACH", None))
+                  if not any(a is o for o in ours)]
+        for attach in others:  # links and other files the PIC's app attached stay
+            event.add("ATTACH", attach)
+        ours = []
+    if entry.undangan is not None:
+        attach = icalendar.vBinary(entry.undangan.data)  # ENCODING=BASE64;VALUE=BINARY
+        attach.params.update({"FMTTYPE": "application/pdf",
+                              "X-FILENAME": entry.undangan.filename})
+        event.add("ATTACH", attach)
+        ours = [attach]
+    for attach in ours:
+        if entry.undangan_publik:
+            attach.params[PUBLIC_PARAM] = "TRUE"
+        else:
+            attach.params.pop(PUBLIC_PARAM, None)
+
+
 #: What each group of fields writes (same order as compose.GROUPS).
 WRITERS: dict[str, Callable[[Any, Entry, Choices, Values], None]] = {
     "judul": _title, "waktu": _times, "tempat": _place, "orang": _persons,
-    "kelas": _klass, "kategori": _categories, "ulang": _repeat,
+    "kelas": _klass, "kategori": _categories, "ulang": _repeat, "status": _status,
+    "protokol": _protocol, "lampiran": _attachment,
 }
 
 
@@ -221,6 +272,8 @@ def apply(entry: Entry, original: str, choices: Choices, now: dt.datetime) -> st
     event = master(calendar)
     old = form_values(original, choices)
     groups = compose.changed(compose.values_from_entry(entry), old)
+    if entry.undangan is not None:
+        groups.add("lampiran")
     if not groups:
         return original
     if "tempat" in groups and DARING in (old["ruang"], entry.ruang):

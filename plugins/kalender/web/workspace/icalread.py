@@ -7,6 +7,11 @@ structured location, room attendees; attendees and labelled lines such as
 ``Hadir:`` and ``Pimpinan:``), so the form shows what the server checks; a
 ``Narasumber:`` line's other names become the narasumber field, the other
 lines stay the description; an RRULE the form cannot say is ``asal`` (kept).
+Issue 11: STATUS is the form's status (none stays none); the protocol lines
+(``kalender.pemda.protocol``, as PICs type them in apps) fill the protocol
+fields and the stand-in lines (``kalender.pemda.standin``) the ``diwakili``
+choices, so neither shows in the description field; an inline PDF ATTACH is
+the invitation letter.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import icalendar
 
 from kalender.clash.icaltext import parse
 from kalender.clash.tz import JAKARTA, resolve_tzid
+from kalender.pemda import protocol, standin
 from kalender.visibility import class_of_value
 from kalender.web.workspace import compose
 from kalender.web.workspace.compose import DARING, KEEP_RULE, LAIN, Choices, Values
@@ -32,6 +38,9 @@ _LINK = re.compile(r"^\s*tautan\s*:\s*(\S+)\s*$", re.I)
 _LABELLED = re.compile(r"^\W*([^\W\d_]+(?:\s+[^\W\d_]+){0,3})\s*:\s*(.*)$")
 _BREAK = re.compile(r"<\s*(?:br\s*/?|/p|/div|/li)\s*>", re.I)
 _TAG = re.compile(r"<[^>]+>")
+#: The ATTACH parameter that lets the public download the invitation (issue 11).
+PUBLIC_PARAM = "X-KALENDER-PUBLIK"
+_STATUS = {v: k for k, v in compose.STATUS.items()}
 
 
 def as_list(value: Any) -> list[Any]:
@@ -80,17 +89,43 @@ def _plain(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _people(event: Any, choices: Choices, url: str) -> tuple[set[str], list[str], str]:
-    """(person ids, narasumber texts, the rest of the description) of one VEVENT."""
+def invitations(event: Any) -> list[Any]:
+    """The event's inline PDF attachments (the invitation letter), in order."""
+    return [a for a in as_list(event.get("ATTACH"))
+            if str(a.params.get("VALUE", "")).upper() == "BINARY"
+            and str(a.params.get("FMTTYPE", "")).lower() == "application/pdf"]
+
+
+def _stand_in(line: str, choices: Choices) -> tuple[str, str, str] | None:
+    """(represented id, stand-in id or LAIN, stand-in text) of a stand-in line, or None."""
+    pairs = standin.read(line)
+    if len(pairs) != 1:
+        return None
+    absent, present = (choices.matcher.match_person(t) for t in pairs[0])
+    if len(absent) != 1 or len(present) > 1 or absent == present:
+        return None  # the form cannot say it: the line stays in the description
+    if present:
+        return next(iter(absent)), next(iter(present)), ""
+    return next(iter(absent)), LAIN, pairs[0][1]
+
+
+def _people(event: Any, choices: Choices, url: str,
+            text: str) -> tuple[set[str], list[str], str, list[tuple[str, str, str]]]:
+    """(person ids, narasumber texts, the rest of the description, stand-ins) of one VEVENT."""
     matcher = choices.matcher
     persons: set[str] = set()
     for attendee in as_list(event.get("ATTENDEE")):
         persons |= matcher.persons({"ATTENDEE": attendee})
     speakers: list[str] = []
     kept: list[str] = []
-    for line in _plain(str(event.get("DESCRIPTION", ""))).split("\n"):
+    stand_ins: list[tuple[str, str, str]] = []
+    for line in text.split("\n"):
         link = _LINK.match(line)
         if link and link[1] == url:
+            continue
+        if (found_in := _stand_in(line, choices)) is not None:
+            stand_ins.append(found_in)
+            persons.add(found_in[0])
             continue
         found = matcher.persons({"DESCRIPTION": line})
         speaker = _SPEAKERS.match(line)
@@ -106,7 +141,7 @@ def _people(event: Any, choices: Choices, url: str) -> tuple[set[str], list[str]
         else:
             kept.append(line.rstrip())
     rest = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-    return persons, speakers, rest
+    return persons, speakers, rest, stand_ins
 
 
 def _rule(event: Any, start: Any) -> tuple[str, str]:
@@ -171,9 +206,23 @@ def form_values(text: str, choices: Choices) -> Values:
         values["ruang"] = DARING
     elif location:
         values.update(ruang=LAIN, lokasi=location)
-    persons, speakers, rest = _people(event, choices, values["tautan"])
+    text = _plain(str(event.get("DESCRIPTION", "")))
+    details = protocol.read(text)
+    persons, speakers, rest, stand_ins = _people(event, choices, values["tautan"],
+                                                 protocol.without(text))
     values.update(pejabat=[p for p in choices.persons if p in persons],
-                  narasumber="; ".join(speakers), deskripsi=rest)
+                  narasumber="; ".join(speakers), deskripsi=rest,
+                  diwakili={a: p for a, p, _ in stand_ins},
+                  diwakili_lain={a: t for a, p, t in stand_ins if p == LAIN},
+                  pakaian=details.pakaian, nomor_surat=details.nomor_surat,
+                  perihal=details.perihal, narahubung=details.narahubung,
+                  sambutan={True: "ya", False: "tidak", None: ""}[details.sambutan])
+    values["status"] = _STATUS.get(str(event.get("STATUS", "")).strip().upper(), "")
+    attached = invitations(event)
+    values["lampiran"] = str(attached[0].params.get("X-FILENAME", "") or "undangan.pdf") \
+        if attached else ""
+    values["undangan_publik"] = "ya" if attached and str(
+        attached[0].params.get(PUBLIC_PARAM, "")).upper() == "TRUE" else ""
     values["kelas"] = {"PUBLIC": "publik", "CONFIDENTIAL": "internal"}.get(
         class_of_value(event.get("CLASS")), "rahasia")
     categories = [str(c) for prop in as_list(event.get("CATEGORIES")) for c in prop.cats]

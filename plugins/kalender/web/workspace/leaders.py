@@ -8,18 +8,27 @@ with ``?orang=<person-id>`` (their agenda: the same page, linked from the list
 of key persons). ``/pimpinan/cetak/?tanggal=`` is the printable A4 "Agenda
 Pimpinan" of one day: time, activity, place, organiser and notes (the
 description), for an ajudan or Prokopim to print tomorrow's agenda.
+
+Every activity carries its status (issue 11): Tentatif (STATUS:TENTATIVE, RFC
+5545 §3.8.1.11), Menunggu persetujuan / Definitif / Ditolak and the reason
+(Prokopim's approval, kalender.pemda.approval) or DIBATALKAN, who represents
+whom, and the protocol details (pakaian, letter, narahubung, sambutan), with a
+link to the invitation PDF when the item has one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from kalender.pemda import approval
+from kalender.pemda.protocol import Protocol
+from kalender.registry import LEADER_ROLES
 from kalender.visibility import CONFIDENTIAL, PRIVATE, PUBLIC, Audience, Shown, shown
 from kalender.web import dates, respond
-from kalender.web.public import jsonfeed
+from kalender.web.public import invitation, jsonfeed
 from kalender.web.render import render
 from kalender.web.workspace import feedlinks, session
 from kalender_sync.occurrences import WIB, Occurrence
@@ -29,6 +38,13 @@ LEADERS = "pimpinan/agenda"
 MAX_ITEMS = 1000
 #: The class badge (RFC 5545 §3.8.1.3 CLASS), in the words the entry form uses.
 CLASS_LABELS = {PUBLIC: "", CONFIDENTIAL: "Internal", PRIVATE: "Rahasia"}
+#: Status badges: (text, CSS class). Words, never colour alone.
+CANCELLED = ("DIBATALKAN", "tanda-batal")
+TENTATIVE = ("Tentatif", "tanda-tentatif")
+APPROVAL_MARKS = {approval.PENDING: (approval.LABELS[approval.PENDING], "tanda-menunggu"),
+                  approval.REJECTED: (approval.LABELS[approval.REJECTED], "tanda-ditolak"),
+                  approval.APPROVED: (approval.LABELS[approval.APPROVED], "tanda-definitif")}
+DEFINITE = APPROVAL_MARKS[approval.APPROVED]  #: also what needs no approval
 
 
 @dataclass(frozen=True)
@@ -39,9 +55,14 @@ class Item:
     time: str  #: "09.00-11.00 WIB", "Sepanjang hari"
     place: str  #: the venue's registered name, else LOCATION; "" when none
     badge: str  #: "Internal", "Rahasia" or ""
-    status: str  #: "Tentatif", "DIBATALKAN" or ""
+    status: str  #: "Tentatif", "DIBATALKAN" or "" (STATUS alone)
     persons: tuple[str, ...]  #: the key persons' titles
-    notes: str  #: the description (the organiser line left out)
+    notes: str  #: the description (the sync took out the status, stand-in, protocol lines)
+    marks: tuple[tuple[str, str], ...] = ()  #: status badges (text, CSS class)
+    reason: str = ""  #: why Prokopim rejected it ("" unless rejected)
+    stand_ins: tuple[str, ...] = ()  #: "Wali Kota Kediri diwakili oleh ..."
+    protocol: Protocol = field(default_factory=Protocol)  #: pakaian, letter, narahubung...
+    invitation: str = ""  #: the invitation PDF's address ("" when none)
 
     @property
     def day(self) -> dt.date:
@@ -49,14 +70,31 @@ class Item:
         return self.occurrence.start.astimezone(WIB).date()
 
 
-def item(occ: Occurrence, venues: dict[str, Any], persons: dict[str, Any]) -> Item:
+def marks(occ: Occurrence) -> tuple[tuple[str, str], ...]:
+    """The status badges of an activity: DIBATALKAN alone, else Tentatif and/or approval."""
+    if occ.cancelled:
+        return (CANCELLED,)
+    found = [TENTATIVE] if occ.status == "TENTATIVE" else []
+    if occ.approval in APPROVAL_MARKS:
+        found.append(APPROVAL_MARKS[occ.approval])
+    elif not found:
+        found.append(DEFINITE)
+    if len(found) > 1 and found[-1] == DEFINITE:
+        found.pop()  # an approved hold is still only a hold
+    return tuple(found)
+
+
+def item(occ: Occurrence, venues: dict[str, Any], persons: dict[str, Any],
+         invitation_link: str = "") -> Item:
     """The leaders' view of one occurrence in full detail."""
     venue = venues.get(occ.venue) if occ.venue else None
     status = {"TENTATIVE": "Tentatif", "CANCELLED": "DIBATALKAN"}.get(occ.status, "")
     return Item(occ, dates.jam(occ), venue.name if venue is not None else occ.location,
                 CLASS_LABELS.get(occ.klass, "Rahasia"), status,
                 tuple(persons[p].title if p in persons else p for p in occ.persons),
-                occ.description)
+                occ.description, marks(occ),
+                occ.reason if occ.approval == approval.REJECTED else "",
+                tuple(occ.stand_ins), occ.protocol, invitation_link)
 
 
 def _person(request: Any) -> str | None:
@@ -91,16 +129,18 @@ def _items(request: Any, first: dt.date, end: dt.date, person: str | None) -> li
     found = request.index.between(jsonfeed.midnight(first), jsonfeed.midnight(end),
                                   calendar=LEADERS, person=person, limit=MAX_ITEMS)
     venues, persons = request.registry.venues(), request.registry.persons()
+    shown_here = [o for o in found if shown(o.klass, Audience.LEADERS) is Shown.FULL]
+    letters = invitation.links(request, shown_here)
     # the one visibility rule decides (leaders see every class in full)
-    return [item(o, venues, persons) for o in found
-            if shown(o.klass, Audience.LEADERS) is Shown.FULL]
+    return [item(o, venues, persons, invitation.path(o) if o.uid in letters else "")
+            for o in shown_here]
 
 
 def page(request: Any) -> respond.Response:
     """The leaders' day or week of every OPD (``?tanggal=``, ``?minggu=1``, ``?orang=``)."""
     if request.method not in ("GET", "HEAD"):
         raise respond.MethodError("Halaman ini hanya dapat dibaca (GET).")
-    user = session.require(request, "pimpinan", "admin")
+    user = session.require(request, *LEADER_ROLES)
     day = jsonfeed.day_arg(request) or request.now.astimezone(WIB).date()
     week = request.arg("minggu") in ("1", "ya")
     person = _person(request)
@@ -131,7 +171,7 @@ def sheet(request: Any) -> respond.Response:
     """The A4 "Agenda Pimpinan" of one day (``?tanggal=``, optionally ``?orang=``)."""
     if request.method not in ("GET", "HEAD"):
         raise respond.MethodError("Halaman ini hanya dapat dibaca (GET).")
-    session.require(request, "pimpinan", "admin")
+    session.require(request, *LEADER_ROLES)
     day = jsonfeed.day_arg(request) or request.now.astimezone(WIB).date()
     person = _person(request)
     found = _items(request, day, day + dt.timedelta(days=1), person)

@@ -81,7 +81,8 @@ def _sentence(detail: Mapping[str, str], registry: Any) -> str:
         name = person.title if person else resource
     opds = {o.id: o.name for o in registry.opds()}
     other = Booking("", detail.get("opd", ""), _epoch(detail["start"]), _epoch(detail["end"]),
-                    title=detail.get("title", ""), private="title" not in detail)
+                    title=detail.get("title", ""), private="title" not in detail,
+                    tentative=detail.get("tentative") == "true")
     mine = Booking("", "", _epoch(detail.get("occurrence-start", detail["start"])),
                    _epoch(detail.get("occurrence-end", detail["end"])))
     clash = Clash("venue" if kind == "venue" else "person", resource, mine, other)

@@ -44,8 +44,10 @@ if TYPE_CHECKING:  # pragma: no cover
 COOKIE = "kalender_sesi"
 CSRF_COOKIE = "kalender_csrf"
 #: Where each role lands after signing in (sync accounts do not sign in to the web).
-HOMES = {"pic": "/opd/", "pimpinan": "/pimpinan/", "admin": "/admin/"}
-ROLE_NAMES = {"pic": "PIC OPD", "pimpinan": "pimpinan", "admin": "admin"}
+HOMES = {"pic": "/opd/", "pimpinan": "/pimpinan/", "protokol": "/persetujuan/",
+         "admin": "/admin/"}
+ROLE_NAMES = {"pic": "PIC OPD", "pimpinan": "pimpinan", "protokol": "protokol",
+              "admin": "admin"}
 #: A session's last request is written at most once a minute (not on every page).
 TOUCH_SECONDS = 60
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
