@@ -381,6 +381,11 @@ def test_invitation_pdf_privacy(site: Site) -> None:
     assert requests.get(site.live.url + waiting, timeout=30).status_code == 404
     assert requests.get(site.live.url + "/kegiatan/" + "0" * 32 + "/undangan.pdf",
                         timeout=30).status_code == 404
+    # the copies carry no file: every subscriber would download it on every poll
+    feed = leaders.get(site.live.url + "/pimpinan/agenda/", timeout=30,
+                       auth=("pimpinan-a", PASSWORD))
+    assert feed.status_code == 200 and "Sosialisasi Literasi Digital" in feed.text
+    assert "VALUE=BINARY" not in feed.text.replace("\r\n ", "")
 
 
 # -- one real browser ------------------------------------------------------------

@@ -104,12 +104,24 @@ def _copy_event(event: icalendar.cal.Component, keep: Iterable[str] | None) -> i
             continue
         if allowed is not None and name not in allowed:
             continue
+        if name == "ATTACH" and _inline(value):
+            continue  # a file (an invitation PDF, up to 2 MB) stays in the OPD calendar
         if allowed is not None and hasattr(value, "params"):
             # e.g. LOCATION;ALTREP=... or X- parameters could carry addresses
             value.params = icalendar.Parameters(
                 {k: v for k, v in value.params.items() if k in ("TZID", "VALUE", "RANGE")})
         new.add(name, value, encode=False)
     return new
+
+
+def _inline(value: object) -> bool:
+    """Whether an ATTACH carries the file itself (VALUE=BINARY, RFC 5545 §3.8.1.1), not a URI.
+
+    Copies leave such files out: every copy of every subscriber's feed would
+    carry megabytes; the web page serves the file from the OPD's own item.
+    """
+    params = getattr(value, "params", None) or {}
+    return str(params.get("VALUE", "")).upper() == "BINARY" or "ENCODING" in params
 
 
 def _organiser_note(event: icalendar.Event, opd_name: str, lines: Iterable[str] = ()) -> None:

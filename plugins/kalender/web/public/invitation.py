@@ -3,8 +3,8 @@
 The web form stores the letter as ``ATTACH;FMTTYPE=application/pdf;
 ENCODING=BASE64;VALUE=BINARY;X-FILENAME=<name>`` (RFC 5545 §3.8.1.1); the
 PIC marks it public with the parameter ``X-KALENDER-PUBLIK=TRUE``. The file is
-read from the leaders' copy in the web index (``WebIndex.source_text``: the
-sync keeps every property there), never from Radicale's storage. Leaders (and the
+read from the OPD's stored item (found through ``WebIndex.source_of``; the
+sync's copies leave inline files out), a plain file read without the lock. Leaders (and the
 organising OPD's PIC) may always download it, with ``Cache-Control: private,
 no-store``; anyone else only when the letter is marked public and the activity
 itself is in the public agenda. Everyone else gets the same 404 as for an
@@ -96,10 +96,22 @@ def read(text: str) -> Invitation | None:
 
 
 def _texts(request: Any, occ: Occurrence) -> Iterable[str]:
-    """The leaders' copy of the activity (the web index: never Radicale's storage)."""
-    copy = request.index.source_text(occ.uid, LEADERS)
-    if copy:
-        yield copy
+    """The OPD's stored item of the activity (copies carry no files: kalender_sync.transform).
+
+    A plain read of one file: Radicale replaces item files atomically (write,
+    then rename), so no storage lock is taken and no writer waits for a reader.
+    """
+    source = request.index.source_of(occ)
+    if source is None:
+        return
+    opd, name = source
+    if "/" in name or name.startswith("."):
+        return  # item names are flat file names in the OPD's folder
+    try:
+        yield (request.root / "collections" / "collection-root" / "opd" / opd / name
+               ).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
 
 
 def find(request: Any, occ: Occurrence) -> Invitation | None:
