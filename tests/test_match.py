@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from kalender.clash.match import Matcher, normalise
+from kalender.clash.match import Matcher
 from kalender.clash.rules import Person, Venue
+from kalender.clash.words import normalise
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ics"
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from kalender.clash.match import _variants
 from kalender.clash.rules import Person, Venue
+from kalender.clash.words import variants
 from kalender.filechange import write_atomic
 from kalender.registry import RegistryError, check_id, checked, csv_rows, csv_text, read_file
 
@@ -89,7 +89,7 @@ class _Names:
         "Ruang Joyoboyo" are the same name, as are "Walikota" and "Wali Kota Kediri".
         """
         for label, name in names:
-            for key in _variants(name, parenthetical=parenthetical):
+            for key in variants(name, parenthetical=parenthetical):
                 owner = self.owner.get(key)
                 if owner is None or owner[0] == ident:
                     continue
@@ -102,7 +102,7 @@ class _Names:
                     f"{self.kind}")
         self.display[ident] = names[0][1]
         for _, name in names:
-            for key in _variants(name, parenthetical=parenthetical):
+            for key in variants(name, parenthetical=parenthetical):
                 self.owner.setdefault(key, (ident, name))
 
 

@@ -34,9 +34,9 @@ from typing import Any
 import icalendar
 
 from kalender.clash.icaltext import parse
-from kalender.clash.match import normalise
 from kalender.clash.rules import Person, Venue
 from kalender.clash.tz import JAKARTA
+from kalender.clash.words import normalise
 from kalender.pemda import standin
 from kalender.web.workspace import compose
 from kalender.web.workspace.compose import DARING, KEEP_RULE, STATUS, Choices, Entry, Values
