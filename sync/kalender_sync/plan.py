@@ -21,11 +21,11 @@ from kalender_sync.transform import (
     Source,
     content_key,
     full_copy,
-    occupancy_copy,
     output_href,
     parse,
     public_copy,
     stamped,
+    venue_copies,
 )
 
 PUBLIC = "publik/agenda"
@@ -48,11 +48,18 @@ class Change:
 
 def targets(src: Source, cal: icalendar.Calendar, matcher: Matcher,
             approval: Approval | None = None) -> dict[tuple[str, str], icalendar.Calendar]:
-    """Every output copy of one source: (calendar, href) -> content."""
+    """Every output copy of one source: (calendar, href) -> content.
+
+    A venue calendar gets only the occurrences at that venue
+    (:func:`kalender_sync.transform.venue_copies`): possibly several hrefs, one per
+    override moved there from a series held elsewhere.
+    """
     venues: set[str] = set()
     persons: set[str] = set()
+    at: dict[int, frozenset[str]] = {}  # venues of each VEVENT, by identity
     for event in cal.walk("VEVENT"):
-        venues |= matcher.venues(event)[0]
+        at[id(event)] = matcher.venues(event)[0]
+        venues |= at[id(event)]
         persons |= matcher.persons(event)  # stand-ins instead of whom they represent
     state, reason = approval(src, frozenset(persons)) if approval is not None else ("", "")
     extra = Extra(state, reason, matcher)
@@ -62,7 +69,10 @@ def targets(src: Source, cal: icalendar.Calendar, matcher: Matcher,
     if public is not None:
         out[(PUBLIC, href)] = public
     for venue in sorted(venues):
-        out[(f"ruang/{venue}", href)] = occupancy_copy(src, cal, extra)
+        def here(event: icalendar.cal.Component, venue: str = venue) -> bool:
+            return venue in at.get(id(event), frozenset())
+        for venue_href, copy in venue_copies(src, cal, extra, here).items():
+            out[(f"ruang/{venue}", venue_href)] = copy
     for person in sorted(persons):
         out[(f"orang/{person}", href)] = full_copy(src, cal, extra)  # stamped one by one
     return out

@@ -16,8 +16,9 @@ phantom updates (RFC 5546 §2.1.4: SEQUENCE grows with significant changes).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import icalendar
@@ -33,12 +34,13 @@ from kalender.visibility import (
     public_text,
     shown,
 )
-from kalender_sync import annotate
+from kalender_sync import annotate, zones
 from kalender_sync.annotate import Extra
 from kalender_sync.occurrences import category_values, organiser_line
 
 __all__ = ["PUBLIC_PROPERTIES", "Extra", "Source", "content_key", "full_copy", "occupancy_copy",
-           "output_href", "output_uid", "parse", "public_copy", "public_text", "stamped"]
+           "output_href", "output_uid", "parse", "public_copy", "public_text", "stamped",
+           "venue_copies"]
 
 #: A source with no decision and no stand-ins to read (approval off).
 NOTHING = Extra()
@@ -143,21 +145,38 @@ def _cancel_title(event: icalendar.Event, source: icalendar.cal.Component) -> No
         event.add("SUMMARY", title)
 
 
-def _copies(src: Source, cal: icalendar.Calendar, audience: Audience, extra: Extra
+def _exdate(rid: icalendar.prop.vDDDTypes) -> icalendar.prop.vDDDLists:
+    """An EXDATE for the occurrence a RECURRENCE-ID names, in the same TZID (RFC 5545 §3.8.5.1).
+
+    Built from the value and its TZID parameter: a time in a zone icalendar does
+    not know (``TZID=WIB``) parses as naive and would otherwise become floating.
+    """
+    value = icalendar.prop.vDDDLists([rid.dt])
+    if rid.params.get("TZID"):
+        value.params["TZID"] = rid.params["TZID"]
+    if not isinstance(rid.dt, dt.datetime):
+        value.params["VALUE"] = "DATE"
+    return value
+
+
+def _copies(src: Source, cal: icalendar.Calendar, audience: Audience, extra: Extra,
+            here: Callable[[icalendar.cal.Component], bool] | None = None
             ) -> icalendar.Calendar | None:
     """What ``audience`` sees of a source, VEVENT by VEVENT (kalender.visibility).
 
     An override hidden from the audience (private, or held: a tentative hold or
     an item waiting for approval) is left out and its occurrence excluded from
     the master, so the series does not show it either; None when every VEVENT
-    is hidden.
+    is hidden. ``here`` (a venue calendar's): a VEVENT it refuses is left out
+    the same way (an occurrence moved to another venue).
     """
-    levels = [(event, shown(cls, audience, held(event, extra.pending)))
+    levels = [(event, Shown.HIDDEN if here is not None and not here(event)
+               else shown(cls, audience, held(event, extra.pending)))
               for event, cls in classes_of(cal)]
     if all(level is Shown.HIDDEN for _, level in levels):
         return None
     out = _shell(cal)
-    hidden = [e["RECURRENCE-ID"].dt for e, level in levels
+    hidden = [e["RECURRENCE-ID"] for e, level in levels
               if e.get("RECURRENCE-ID") is not None and level is Shown.HIDDEN]
     for event, level in levels:
         if level is Shown.HIDDEN:
@@ -181,12 +200,12 @@ def _copies(src: Source, cal: icalendar.Calendar, audience: Audience, extra: Ext
             _cancel_title(new, event)
             if event.get("RECURRENCE-ID") is None:
                 for rid in hidden:
-                    new.add("EXDATE", rid)
+                    new.add("EXDATE", _exdate(rid), encode=False)
             new.pop("UID", None)
             new.add("UID", output_uid(src.opd, src.uid))
             _organiser_note(new, src.opd_name, lines)
         out.add_component(new)
-    return out
+    return zones.normalise(out, cal)
 
 
 def public_copy(src: Source, cal: icalendar.Calendar, extra: Extra = NOTHING
@@ -214,7 +233,7 @@ def full_copy(src: Source, cal: icalendar.Calendar, extra: Extra = NOTHING
                 new.add(annotate.REASON_PROPERTY, extra.refusal)
         _organiser_note(new, src.opd_name, annotate.leaders_lines(event, extra))
         out.add_component(new)
-    return out
+    return zones.normalise(out, cal)
 
 
 def occupancy_copy(src: Source, cal: icalendar.Calendar, extra: Extra = NOTHING
@@ -223,6 +242,42 @@ def occupancy_copy(src: Source, cal: icalendar.Calendar, extra: Extra = NOTHING
     out = _copies(src, cal, Audience.OTHER_OPD, extra)
     assert out is not None  # another OPD sees at least that the venue is taken
     return out
+
+
+def venue_copies(src: Source, cal: icalendar.Calendar, extra: Extra,
+                 here: Callable[[icalendar.cal.Component], bool]) -> dict[str, icalendar.Calendar]:
+    """A venue calendar's copies of a source, by href: only the occurrences ``here`` accepts.
+
+    A series held here keeps its own exceptions (EXDATEs, overrides also here);
+    an override moved to another venue leaves it (an EXDATE in its place). An
+    override moved here from a series held elsewhere becomes a VEVENT of its
+    own, without RECURRENCE-ID, with a UID and href derived from the output
+    UID and the recurrence id: many clients drop or misplace an override whose
+    master is absent (RFC 5545 §3.8.4.4 presumes the master in the same object),
+    and one href holds one UID (RFC 4791 §4.1).
+    """
+    out = _copies(src, cal, Audience.OTHER_OPD, extra, here)
+    if out is None:
+        return {}
+    href = output_href(src.opd, src.uid)
+    master = [e for e in cal.walk("VEVENT") if e.get("RECURRENCE-ID") is None]
+    if not master or here(master[0]):
+        return {href: out}  # the series (or an object of overrides alone) as it is
+    base = href.removesuffix(".ics")
+    copies: dict[str, icalendar.Calendar] = {}
+    for event in out.walk("VEVENT"):
+        stamp = event.pop("RECURRENCE-ID").to_ical().decode("ascii")
+        for name in ("UID", "RRULE", "RDATE", "EXDATE"):
+            event.pop(name, None)
+        event.add("UID", f"{base}-{stamp}@kalender-opd")
+        alone = icalendar.Calendar()
+        for name in ("PRODID", "VERSION"):
+            alone.add(name, out[name])
+        for zone in out.walk("VTIMEZONE"):
+            alone.add_component(zone)  # normalise() keeps the ones this VEVENT uses
+        alone.add_component(event)
+        copies[f"{base}-{stamp}.ics"] = zones.normalise(alone, out)
+    return copies
 
 
 def content_key(cal: icalendar.Calendar) -> str:
