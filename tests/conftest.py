@@ -138,6 +138,9 @@ def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
         POSTED.set()  # the notifier sees the stop now, not at its next pass
         server.close()
         thread.join(timeout=5)
+        # waitress's close() leaves the task threads waiting (and their thread-local
+        # SQLite connections open): a long session would pile up hundreds of them
+        server.task_dispatcher.shutdown(timeout=5)
         if notifier is not None:
             notifier.join(timeout=10)
 

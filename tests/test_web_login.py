@@ -121,6 +121,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         with contextlib.suppress(OSError, ValueError):
             server.close()
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown(timeout=5)  # see conftest.serve_in_thread
         if notifier is not None:
             notifier.join(timeout=10)
 
