@@ -1,0 +1,1 @@
+"""The pieces of bench/bench_feed.py, one module per scenario (run bench_feed.py, not these)."""
