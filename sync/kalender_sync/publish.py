@@ -5,9 +5,15 @@ Last-Modified, written by rename so a reader never sees half a file.
 ``kalender.dav.app`` serves them for GET (with 304 answers and gzip); a reverse
 proxy or CDN can serve the same files directly.
 
-The public feed holds a window (from 90 days ago to 1 year ahead) so that a
-city's feed stays well under 1 MB (Google Calendar refuses larger subscribed
-feeds); ``publik-agenda-penuh.ics`` holds the whole history. A cancelled
+The public feed holds a window of WIB days, from ``WINDOW_PAST_DAYS`` (7) days
+ago to ``WINDOW_FUTURE_DAYS`` (60) days ahead: Google Calendar refuses
+subscribed feeds above about 1 MB, and a city with 20 public activities a day
+fills that window with about 0.55 MB (``bench/FEEDSIZE.md``: 67 days x 20 x
+about 450 bytes a copy, plus the weekly series that overlap it). The same
+window is what ``/publik/agenda.json`` lists (``WebIndex.window``) and it moves
+at each WIB midnight (:func:`next_expiry`). ``publik-agenda-penuh.ics`` holds
+the whole history; any other range, category or OPD is rendered on request
+(:func:`render_range`, served by ``kalender.dav.feeds``). A cancelled
 activity stays in every public feed, marked (``DIBATALKAN``, STATUS:CANCELLED,
 RFC 5545 §3.8.1.11), until it has ended, then leaves them: subscribers learn of
 the cancellation, and the history does not list what never took place.
@@ -27,9 +33,14 @@ from pathlib import Path
 from kalender_sync.state import State
 
 DAY = 86400
-WINDOW_PAST_DAYS = 90
-WINDOW_FUTURE_DAYS = 365
+WINDOW_PAST_DAYS = 7
+WINDOW_FUTURE_DAYS = 60
+WIB_OFFSET = 7 * 3600
+#: Lines a feed leaves out of each VEVENT: their values are the defaults
+#: (SEQUENCE 0, RFC 5545 §3.8.7.4; TRANSP OPAQUE, §3.8.2.7).
+DEFAULT_LINES = ("SEQUENCE:0", "TRANSP:OPAQUE")
 CANCELLED = "\r\nSTATUS:CANCELLED\r\n"
+PUBLIC = "publik/agenda"
 NAMES = {
     "publik/agenda": "Agenda Publik Kota Kediri",
     "pimpinan/agenda": "Agenda Pimpinan Kota Kediri",
@@ -59,6 +70,8 @@ def split(text: str) -> tuple[dict[str, str], list[str]]:
         if block is not None:
             block.append(line)
             if line == f"END:{depth_name}":
+                if depth_name == "VEVENT":
+                    block = [x for x in block if x not in DEFAULT_LINES]
                 body = "\r\n".join(block) + "\r\n"
                 if depth_name == "VEVENT":
                     events.append(body)
@@ -120,17 +133,33 @@ def over(text: str, end: int, now: int) -> bool:
 
 def _public(state: State, calendar: str, now: int, window: tuple[int, int] | None = None
             ) -> Iterator[tuple[str, str]]:
-    """(OPD, text) of the public copies to render: ended cancellations left out."""
-    entries = state.calendar_entries(calendar, *window) if window else state.calendar_entries(
-        calendar)
+    """(OPD, text) of the public copies to render: ended cancellations left out.
+
+    ``window`` is [start, end) in epoch seconds: a copy overlapping it is rendered.
+    """
+    entries = (state.calendar_entries(calendar, window[0] + 1, window[1] - 1) if window
+               else state.calendar_entries(calendar))
     for opd, text, end in entries:
         if not over(text, end, now):
             yield opd, text
 
 
-def next_expiry(state: State, now: int) -> int | None:
-    """When the next cancellation leaves the public feeds (they are rendered again then)."""
-    return state.next_end("publik/agenda", now, CANCELLED)
+def midnight(now: int) -> int:
+    """The epoch of 00:00 WIB of the day of ``now``."""
+    return (now + WIB_OFFSET) // DAY * DAY - WIB_OFFSET
+
+
+def window(now: int) -> tuple[int, int]:
+    """[start, end) of the default public feed: WIB midnights (as ``WebIndex.window``)."""
+    today = midnight(now)
+    return today - WINDOW_PAST_DAYS * DAY, today + WINDOW_FUTURE_DAYS * DAY
+
+
+def next_expiry(state: State, now: int) -> int:
+    """When the public feeds are rendered again: next WIB midnight, or a cancellation's end."""
+    ended = state.next_end("publik/agenda", now, CANCELLED)
+    tomorrow = midnight(now) + DAY
+    return min(ended, tomorrow) if ended is not None else tomorrow
 
 
 def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[str, str],
@@ -141,8 +170,7 @@ def publish(state: State, folder: Path, calendars: Iterable[str], titles: dict[s
     for calendar in sorted(set(calendars), key=lambda c: (c != "publik/agenda", c)):
         title = titles.get(calendar) or NAMES.get(calendar, calendar)
         if calendar == "publik/agenda":
-            window = (now - WINDOW_PAST_DAYS * DAY, now + WINDOW_FUTURE_DAYS * DAY)
-            rows = list(_public(state, calendar, now, window))
+            rows = list(_public(state, calendar, now, window(now)))
             body = render(calendar, (text for _, text in rows), title)
             if write_feed(folder, feed_name(calendar), body):
                 written.append(feed_name(calendar))
@@ -165,3 +193,34 @@ def _per_opd(rows: list[tuple[str, str]], opds: Iterable[str], titles: dict[str,
     """(OPD id, feed title) of every per-OPD public feed: each registered OPD, even empty."""
     ids = dict.fromkeys([*opds, *(opd for opd, _ in rows)])
     return [(opd, titles.get(f"opd/{opd}", f"{title} - {opd}")) for opd in ids]
+
+
+def categories(text: str) -> set[str]:
+    """The CATEGORIES of every VEVENT of a copy, casefolded (RFC 5545 §3.8.1.2)."""
+    found: set[str] = set()
+    for line in text.replace("\r\n ", "").replace("\n ", "").splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.split(";", 1)[0].upper() == "CATEGORIES":
+            # values are comma separated; "\," is a comma inside one (§3.3.11)
+            for item in value.replace("\\,", "\0").split(","):
+                item = item.replace("\0", ",").replace("\\;", ";").replace("\\\\", "\\")
+                found.add(item.strip().casefold())
+    return found
+
+
+def has_category(state: State, category: str, now: int) -> bool:
+    """Whether any public copy (whole history) carries ``category`` (case-insensitive)."""
+    wanted = category.casefold()
+    return any(wanted in categories(text) for _, text in _public(state, PUBLIC, now))
+
+
+def render_range(state: State, now: int, span: tuple[int, int] | None, title: str,
+                 category: str | None = None, opd: str | None = None) -> bytes:
+    """The public feed of ``span`` ([start, end); None: all), of a category or an OPD.
+
+    Rendered on request (``kalender.dav.feeds``); the category is case-insensitive.
+    """
+    wanted = category.casefold() if category else None
+    texts = (text for o, text in _public(state, PUBLIC, now, span)
+             if (opd is None or o == opd) and (wanted is None or wanted in categories(text)))
+    return render(PUBLIC, texts, title)

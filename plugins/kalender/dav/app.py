@@ -127,8 +127,12 @@ class Application(PropertiesPart, RecordingPart, LoginPart):
                user_groups: set[str], *args: Any) -> types.WSGIResponse:
         """GET; an output calendar is served from its rendered feed (see kalender.dav.feeds)."""
         deployment = getattr(self._storage, "deployment", None)
-        found = (feeds.feed_file(deployment.root / "feeds", path, environ.get("QUERY_STRING", ""))
-                 if deployment is not None else None)
+        try:
+            found = (feeds.feed_file(deployment.root / "feeds", path,
+                                     environ.get("QUERY_STRING", ""))
+                     if deployment is not None else None)
+        except KalenderError as e:  # a bad date or an unknown category (kalender.dav.feeds)
+            return error_response(e)
         if found is None:
             return super().do_GET(environ, base_prefix, path, user, user_groups, *args)
         permissions = self._rights.authorization(user, user_groups, path)

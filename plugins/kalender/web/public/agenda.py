@@ -132,7 +132,8 @@ def page(request: Request) -> respond.Response:
     body = render("agenda.html", state=state, views=VIEWS, today=today, now=request.now,
                   opds=_opd_choices(request, state), venues=_venue_choices(venues),
                   categories=request.index.categories(),
-                  subscribe=subscriptions(request.base_url, request.registry.opds()),
+                  subscribe=subscriptions(request.base_url, request.registry.opds(),
+                                          state.kategori),
                   **context)
     return respond.page(body, max_age=60)
 
@@ -262,11 +263,14 @@ def _venue_choices(venues: dict[str, Venue]) -> list[tuple[str, str]]:
                     else v.name) for v in venues.values()), key=lambda c: c[1])
 
 
-def subscriptions(base_url: str, opds: Iterable[Any]) -> dict[str, Any]:
-    """The subscribing links: webcal, Google Calendar and one feed per OPD."""
+def subscriptions(base_url: str, opds: Iterable[Any], category: str = "") -> dict[str, Any]:
+    """The subscribing links: webcal, Google Calendar, one feed per OPD, the category's."""
     host = urlsplit(base_url).netloc
     webcal = f"webcal://{host}/publik/agenda/"
     return {"webcal": webcal, "https": f"{base_url}/publik/agenda/",
+            # the feed of the category filtered on (kalender.dav.feeds, ?kategori=)
+            "category": (category, f"{base_url}/publik/agenda/?kategori={quote(category)}")
+            if category else None,
             "google": "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
             "per_opd": [(o.id, o.name, f"/publik/agenda/?opd={quote(o.id)}")
                         for o in sorted(opds, key=lambda o: o.name) if not o.archived]}

@@ -3,9 +3,11 @@
 The answer is one object (documented in README, "Agenda sebagai JSON")::
 
     {"name": "Agenda Kegiatan Pemerintah Kota Kediri", "url": "https://host/",
-     "from": "2026-09-02", "to": "2027-12-01", "count": 2, "events": [...]}
+     "from": "2026-11-24", "to": "2027-01-29", "count": 2, "events": [...]}
 
-``from`` and ``to`` are the first and last day listed (inclusive); every event
+``from`` and ``to`` are the first and last day listed (inclusive): by default the
+public feed's window (``kalender_sync.publish.WINDOW_PAST_DAYS`` back,
+``WINDOW_FUTURE_DAYS`` ahead, through ``WebIndex.window``); every event
 carries ``id``, ``uid``, ``name``, ``startDate``, ``endDate`` (ISO 8601 with
 ``+07:00``; an all-day activity gives dates, its ``endDate`` being its last day
 as in schema.org's ``Event``), ``allDay``, ``location``, ``venue``,
