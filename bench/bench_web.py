@@ -16,8 +16,8 @@ Per size N (40 OPD calendars holding N events in total, ``bench/data.py``):
    rep by rep (each rep runs every case once, in a rotating order):
    - Kalender OPD, anonymous: ``GET /`` as a browser (``Accept: text/html``; the agenda
      list, today and 14 days), its ``304`` to ``If-None-Match``, the month view and a
-     search (``?q=``, every date); ``GET /publik/agenda.json`` (the feed window: 90 days
-     back, a year ahead), its ``304``, the same built anew each time (``?dari=`` a day that
+     search (``?q=``, every date); ``GET /publik/agenda.json`` (the feed window: 7 days
+     back, 60 ahead), its ``304``, the same built anew each time (``?dari=`` a day that
      changes every rep, so the cache of recent answers misses), one week of it
      (``?dari=&sampai=``); ``/layar/data.json`` (today is empty in data.py's events: its
      cost is tomorrow's running line) and ``/cetak/?tanggal=`` tomorrow (info);
