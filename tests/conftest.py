@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from waitress import wasyncore
 
 from kalender.admin import cli, cmd_accounts
 from kalender.admin.serve import make_app, start_notifier
@@ -141,6 +142,7 @@ def serve_in_thread(dep: Deployment) -> Iterator[LiveServer]:
         # waitress's close() leaves the task threads waiting (and their thread-local
         # SQLite connections open): a long session would pile up hundreds of them
         server.task_dispatcher.shutdown(timeout=5)
+        wasyncore.close_all(server._map)  # the clients' open keep-alive channels
         if notifier is not None:
             notifier.join(timeout=10)
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 import requests
+from waitress import wasyncore
 
 from kalender import audit
 from kalender.admin import cli
@@ -122,6 +123,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             server.close()
         thread.join(timeout=5)
         server.task_dispatcher.shutdown(timeout=5)  # see conftest.serve_in_thread
+        wasyncore.close_all(server._map)
         if notifier is not None:
             notifier.join(timeout=10)
 
