@@ -274,6 +274,21 @@ def test_rejected_then_moved_waits_again(approval_on: LiveServer,
 
 
 # -- errors -------------------------------------------------------------------------------
+def test_a_deleted_activity_made_again_waits_again(approval_on: LiveServer,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A decision is for the stored activity: deleted and re-made, it needs approval again."""
+    town = approval_on
+    uid, when = uuid.uuid4().hex, day()
+    put(town, uid, when, summary="Rapat Persiapan Hari Jadi")
+    assert kalender(capsys, town, "approve", "dinkes", uid)[0] == 0
+    assert stored_state(town, "dinkes", uid) == approval.APPROVED
+    assert town.request("pic-x", "DELETE", f"/opd/dinkes/{uid}.ics").status_code == 200
+    assert approvals.decision(town.dep.database, "dinkes", uid) is None
+    assert approvals.history(town.dep.database, "dinkes", uid)  # what was decided is kept
+    put(town, uid, when, summary="Rapat Persiapan Hari Jadi")  # same UID, time and place
+    assert stored_state(town, "dinkes", uid) == approval.PENDING
+
+
 def test_decision_errors(approval_on: LiveServer, capsys: pytest.CaptureFixture[str]) -> None:
     town = approval_on
     root = town.dep.root

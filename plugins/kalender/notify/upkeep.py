@@ -66,6 +66,7 @@ def after_commit(conn: sqlite3.Connection, matcher: Matcher, venues: Mapping[str
     """Update the board for the removed (opd, uid) pairs and the written items."""
     for opd, uid in removed:
         board.withdraw(conn, opd, {uid}, now)
+        approvals.forget(conn, opd, uid)
     for item in written:
         if item.rejected:
             continue  # the rejection's entry says what to change; this write changed none

@@ -113,6 +113,17 @@ def record(db: Path | sqlite3.Connection, opd: str, uid: str, fingerprint: str, 
     return version
 
 
+def forget(conn: sqlite3.Connection, opd: str, uid: str) -> bool:
+    """Drop the decision about a deleted activity (its history stays); whether there was one.
+
+    A decision holds for one stored activity: one deleted and later made again
+    with the same UID, time and place waits for the protocol office again.
+    """
+    # no version bump: the deletion itself removes the copies (kalender_sync)
+    return bool(conn.execute("DELETE FROM approvals WHERE opd = ? AND uid = ?",
+                             (opd, uid)).rowcount)
+
+
 def mark_asked(conn: sqlite3.Connection, opd: str, uid: str, fingerprint: str) -> None:
     """Remember that the "asks again" of this fingerprint is in the audit trail."""
     conn.execute("UPDATE approvals SET asked = ? WHERE opd = ? AND uid = ?",
