@@ -78,14 +78,18 @@ def sentence(clash: Clash, resource_name: str, opd_name: str) -> str:
             f"{when(other.start, other.end)}.")
 
 
+def _distinct(clashes: Sequence[Clash], render: Callable[[Clash, str, str], str],
+              names: Callable[[str, str], str], opd_names: Mapping[str, str]) -> list[str]:
+    """Each clash rendered with its resource's and OPD's names, repeats dropped, in order."""
+    return list(dict.fromkeys(
+        render(c, names(c.kind, c.resource), opd_names.get(c.other.opd, c.other.opd))
+        for c in clashes))
+
+
 def explain(clashes: Sequence[Clash], names: Callable[[str, str], str],
             opd_names: Mapping[str, str]) -> str:
     """The message for a refused write: the first clashes, then how many more."""
-    seen: list[str] = []
-    for c in clashes:
-        text = sentence(c, names(c.kind, c.resource), opd_names.get(c.other.opd, c.other.opd))
-        if text not in seen:
-            seen.append(text)
+    seen = _distinct(clashes, sentence, names, opd_names)
     shown = " ".join(seen[:MAX_SENTENCES])
     if len(seen) > MAX_SENTENCES:
         shown += f" Dan {len(seen) - MAX_SENTENCES} bentrok lainnya."
@@ -105,11 +109,7 @@ def warning(clash: Clash, resource_name: str, opd_name: str) -> str:
 def warned(clashes: Sequence[Clash], names: Callable[[str, str], str],
            opd_names: Mapping[str, str]) -> str:
     """The sentence telling the writing OPD its accepted write clashes with a hold."""
-    seen: list[str] = []
-    for c in clashes:
-        text = warning(c, names(c.kind, c.resource), opd_names.get(c.other.opd, c.other.opd))
-        if text not in seen:
-            seen.append(text)
+    seen = _distinct(clashes, warning, names, opd_names)
     shown = "; ".join(seen[:MAX_SENTENCES])
     if len(seen) > MAX_SENTENCES:
         shown += f"; dan {len(seen) - MAX_SENTENCES} bentrok lainnya"
