@@ -101,7 +101,7 @@ def add_days(state: State, rng: random.Random, days: list[dt.date], per_day: int
              series: float, stamp: str) -> int:
     """Write the public copies of ``days``' sources into ``state``; how many."""
     count = 0
-    state.db.execute("BEGIN")
+    outs = []
     for day in days:
         for opd, name, text in day_sources(rng, day, per_day, series):
             uid = text.split("UID:", 1)[1].split("\r\n", 1)[0]
@@ -111,10 +111,9 @@ def add_days(state: State, rng: random.Random, days: list[dt.date], per_day: int
             assert copy is not None
             out = Output(publish.PUBLIC, output_href(opd, uid), opd, src.href, "k", 0, stamp,
                          stamped(copy, stamp, 0), *span(cal), False)
-            state.intend(out)
-            state.done(out)
+            outs.append(out)
             count += 1
-    state.db.execute("COMMIT")
+    state.apply(outs, 0)
     return count
 
 

@@ -24,6 +24,7 @@ from kalender.clash.extract import Limits
 from kalender.clash.guard import Guard
 from kalender.clash.index import Index
 from kalender.deployment import CachedRegistry
+from kalender_sync.state import Output, State
 from tests.conftest import PASSWORD, LiveServer, make_deployment, serve_in_thread
 
 K = "{urn:x-kalender-opd:}"
@@ -292,11 +293,18 @@ def test_admin_override_is_audited(srv: LiveServer) -> None:
 
 
 def test_merged_calendars_are_not_checked(srv: LiveServer) -> None:
-    """The sync account writes copies into the merged calendars without clash checks."""
-    body = ics(uid(), f"{day(13)}T090000", f"{day(13)}T100000", location="Selomangleng")
+    """The merged calendars' copies (in sync.db) never count as bookings; nobody PUTs there."""
+    body = ics(uid(), f"{day(71)}T090000", f"{day(71)}T100000", location="Selomangleng")
     r = srv.request("sync-a", "PUT", f"/publik/agenda/{uuid.uuid4().hex}.ics", data=body.encode(),
                     headers={"Content-Type": "text/calendar"})
-    assert r.status_code == 201
+    assert r.status_code == 403 and "disusun otomatis" in r.text
+    state = State(srv.dep.root / "sync.db")
+    try:  # a copy of a booking at that venue and time, as the sync writes it
+        state.apply([Output("publik/agenda", f"{uuid.uuid4().hex}.ics", "dinkes", "x.ics", "k",
+                            0, "20300101T000000Z", body, 0, 2**40, True)], 0)
+    finally:
+        state.close()
+    assert put(srv, "pic-y", "dinsos", body)[0] == 201
 
 
 def test_capacity_and_parent_from_cli(srv: LiveServer) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from kalender.admin import cmd_accounts
 from kalender.registry import User
+from kalender_sync.state import Output, State
 from tests.conftest import PASSWORD, LiveServer, event_ics
 
 ROLES = ("pic-x", "pic-y", "pimpinan-a", "protokol-a", "admin-a", "sync-a", None)
@@ -34,9 +35,11 @@ EXPECTED: dict[str | None, dict[str, str]] = {
     # the protocol office (Prokopim) reads like pimpinan; its approvals write no calendar
     "protokol-a": {"own": "GPRA", "other": "GPRA", "public": "GPRA", "leaders": "GPRA",
                    "principal": "PRA", "root": "GPR"},
-    # GET of a home is not defined by CalDAV: Radicale answers 403 to everyone.
-    "admin-a": {**{k: METHODS for k in KINDS}, "principal": METHODS.replace("G", "")},
-    "sync-a": {"own": "GPRA", "other": "GPRA", "public": "GPRUDMA", "leaders": "GPRUDMA",
+    # GET of a home is not defined by CalDAV: Radicale answers 403 to everyone. The
+    # output calendars are written by the sync alone, into sync.db (kalender.dav.outputs).
+    "admin-a": {**{k: METHODS for k in KINDS}, "principal": METHODS.replace("G", ""),
+                "public": "GPRAK", "leaders": "GPRAK"},
+    "sync-a": {"own": "GPRA", "other": "GPRA", "public": "GPRA", "leaders": "GPRA",
                "principal": "PRA", "root": "GPR"},
     None: {"own": "", "other": "", "public": "G", "leaders": "", "principal": "", "root": ""},
 }
@@ -65,8 +68,17 @@ def collection_of(role: str | None, kind: str) -> str:
 
 
 def seed(live: LiveServer, collection: str) -> str:
-    """An event put into ``collection`` by the admin; returns its path."""
+    """An event put into ``collection`` by the admin (or the sync, into an output); its path."""
     path = f"{collection}{uuid.uuid4()}.ics"
+    if collection in ("/publik/agenda/", "/pimpinan/agenda/"):
+        state = State(live.dep.root / "sync.db")
+        try:
+            state.apply([Output(collection.strip("/"), path.rsplit("/", 1)[1], "dinkes",
+                                "sumber.ics", "k", 0, "20300101T000000Z",
+                                event_ics(path.rsplit("/", 1)[1]), 0, 1, True)], 0)
+        finally:
+            state.close()
+        return path
     r = live.request("admin-a", "PUT", path, data=event_ics(path.rsplit("/", 1)[1]),
                      headers={"Content-Type": "text/calendar"})
     assert r.status_code == 201, r.text

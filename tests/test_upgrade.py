@@ -7,6 +7,7 @@ concept), served once so that its sync state and feeds exist.
 
 from __future__ import annotations
 
+import re
 import tarfile
 from pathlib import Path
 
@@ -127,3 +128,38 @@ def test_venue_coordinates_header_keeps_crlf(old: Deployment) -> None:
     assert after.split("\r\n", 1)[0].endswith(",parent,coordinates")
     assert after.count("\r\n") == text.count("\r\n") and "\r\r" not in after
     assert len(old.venues()) == text.count("\r\n") - 1
+
+
+def test_outputs_move_into_sync_db(tmp_path: Path) -> None:
+    """main 7a54394 wrote the output calendars as files; now sync.db serves the same copies.
+
+    ``main-7a54394.tar.gz`` is ``kalender init --demo`` made by that main and served once
+    (its sync wrote 273 copies by CalDAV PUT).
+    """
+    dep = unpack("main-7a54394.tar.gz", tmp_path)
+    root = dep.collections / "collection-root"
+    before = {c: sorted(p.name for p in (root / c).glob("*.ics"))
+              for c in ("publik/agenda", "pimpinan/agenda", "ruang/ruang-kilisuci")}
+    assert all(before.values())
+    events_before = stored_events(dep)
+    done = upgrade.upgrade(dep)
+    assert any("dilayani dari sync.db" in line for line in done), done
+    assert upgrade.upgrade(dep) == []
+    assert not list(root.glob("publik/agenda/*.ics")) + list(root.glob("ruang/*/*.ics"))
+    assert (root / "pimpinan" / "agenda" / ".Radicale.props").is_file()
+    login, password = (dep.root / "sync.secret").read_text().strip().split(":", 1)
+    server = ServeProcess(dep)
+    try:
+        for calendar, names in before.items():
+            r = requests.request("PROPFIND", f"{server.url}/{calendar}/",
+                                 headers={"Depth": "1"}, auth=(login, password), timeout=30)
+            assert r.status_code == 207
+            served = sorted(set(re.findall(r"/([0-9a-f]+\.ics)</D:href>", r.text)))
+            assert served == names, calendar
+            r = requests.get(f"{server.url}/{calendar}/{names[0]}", auth=(login, password),
+                             timeout=30)
+            assert r.status_code == 200 and "BEGIN:VEVENT" in r.text
+    finally:
+        server.stop()
+    assert stored_events(dep) == events_before
+    assert cli.main(["verify", "--dir", str(dep.root)]) == 0

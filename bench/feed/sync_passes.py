@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import cProfile
 import datetime as dt
-import os
-import pickle
 import time
 from pathlib import Path
 
@@ -75,17 +73,15 @@ def serve_style_passes(ds: Dataset, kal: Server, reps: int, first_day: int
 # -- seeding (sizes above --real-sync-max) ----------------------------------------------
 def seed_sync(ds: Dataset, url: str) -> dict[str, object]:
     """The state of a full rebuild without its N x ~3 HTTP round trips: the real
-    ``SyncService.run_once`` (plan, transform, journal, feeds) with only its I/O replaced -
-    sources read from the item files instead of caldav GETs, output copies written as item
-    files instead of PUTs (sqlite ``synchronous = OFF``). The caller then reindexes, and
+    ``SyncService.run_once`` (plan, transform, the copies' transactions, feeds) with only
+    its reading replaced: sources read from the item files instead of caldav
+    sync-collection (sqlite ``synchronous = OFF``). The caller then reindexes, and
     ``finish_seed`` takes real sync tokens of the OPD calendars."""
-    from radicale.item import get_etag
 
     from kalender.deployment import Deployment
     from kalender_sync.plan import Change
     from kalender_sync.service import SyncService
     from kalender_sync.source import _uid
-    from kalender_sync.state import Output
     from kalender_sync.transform import Source
 
     root = Path(ds.root) / "collections/collection-root"
@@ -102,35 +98,7 @@ def seed_sync(ds: Dataset, url: str) -> dict[str, object]:
                                                      _uid(text, path.name), text)))
         return out, None, True
 
-    def apply(actions: list[Output], report: object) -> set[str]:
-        touched = set()
-        service.state.db.execute("BEGIN")
-        for action in actions:
-            service.state.intend(action)
-            target = root / action.calendar / action.href
-            if action.key is None:
-                target.unlink(missing_ok=True)
-            else:
-                text = action.text or ""
-                target.write_text(text, encoding="utf-8", newline="")
-                history(target, text)
-            service.state.done(action)
-            touched.add(action.calendar)
-        service.state.db.execute("COMMIT")
-        return touched
-
-    def history(target: Path, text: str) -> None:
-        """The history entry Radicale's upload writes (radicale/storage/multifilesystem/
-        history.py:_update_history_etag): [etag, hash(random + "/" + etag)]. Every later
-        PUT into that calendar scans these entries, so they must be there."""
-        folder = target.parent / ".Radicale.cache" / "history"
-        folder.mkdir(parents=True, exist_ok=True)
-        etag = get_etag(text)
-        entry = [etag, get_etag(os.urandom(16).hex() + "/" + etag).strip('"')]
-        (folder / target.name).write_bytes(pickle.dumps(entry))
-
     service.reader.changes = changes  # type: ignore[method-assign]
-    service._apply = apply  # type: ignore[method-assign]
     try:
         began = time.perf_counter()
         report = service.run_once()

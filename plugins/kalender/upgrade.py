@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -150,10 +152,60 @@ def _tentative_holds(dep: Deployment) -> str | None:
     return f"indeks: {changed} jadwal kini ditandai tentatif" if changed else None
 
 
+def _served_outputs(dep: Deployment) -> str | None:
+    """Output calendars: served from sync.db, their old item files removed (0.6).
+
+    Until 0.6 the sync wrote every copy into the output calendars' folders by
+    CalDAV PUT; ``kalender.dav.outputs`` now serves them from the rows sync.db
+    already held. The copies already there get a change-log entry (so they
+    have a Last-Modified and appear in a first sync-collection report); the
+    files, their item cache and history, derived data only, leave the folders.
+    Clients' old sync tokens become invalid: they read the calendar afresh
+    (RFC 6578 §3.2). Nothing of an OPD calendar is touched.
+    """
+    from kalender import database
+    from kalender.clash.index import Index
+    from kalender.dav import outputs  # here: the plugin imports this module's callers
+    from kalender_sync.state import State
+
+    root = dep.collections / "collection-root"
+    removed = 0
+    for folder in [root / "publik" / "agenda", root / "pimpinan" / "agenda",
+                   *(root / "ruang").glob("*"), *(root / "orang").glob("*")]:
+        calendar = folder.relative_to(root).as_posix()
+        if not folder.is_dir() or not outputs.is_output(calendar):
+            continue
+        if dep.database.is_file():  # the clash index listed the copies as stored items
+            db = database.connect(dep.database)
+            if db.execute("SELECT 1 FROM items WHERE collection = ? LIMIT 1",
+                          (calendar,)).fetchone():
+                db.execute("BEGIN IMMEDIATE")
+                Index.remove(db, calendar)
+                db.execute("COMMIT")
+        for entry in folder.iterdir():
+            if entry.is_file() and not entry.name.startswith(".Radicale"):
+                entry.unlink()
+                removed += 1
+            elif entry.is_dir() and entry.name in (".Radicale.cache", ".Radicale.history"):
+                shutil.rmtree(entry)
+    logged = 0
+    if (dep.root / "sync.db").is_file():
+        state = State(dep.root / "sync.db")  # creates output_log and the tokens' id
+        try:
+            logged = state.log_unlogged(int(time.time()))
+        finally:
+            state.close()
+    if not removed and not logged:
+        return None
+    return (f"kalender gabungan kini dilayani dari sync.db: {logged} salinan tercatat, "
+            f"{removed} berkas salinan lama dihapus")
+
+
 #: Every step, oldest first; each returns a one-line description when it changed something.
 STEPS: list[Callable[[Deployment], str | None]] = [_plugin_paths, _shipped_venues,
                                                    _quiet_logging, _visibility_rule,
-                                                   _venue_coordinates, _tentative_holds]
+                                                   _venue_coordinates, _tentative_holds,
+                                                   _served_outputs]
 
 
 def upgrade(dep: Deployment) -> list[str]:

@@ -124,7 +124,7 @@ class SyncService:
             everything = decided is None or self.state.meta("format") != FORMAT
             decide = self._decider()
             if not dry_run:
-                touched |= self._apply(self.state.pending(), report)
+                touched |= self._apply(self.state.pending())
                 self._ensure_calendars([f"ruang/{v.id}" for v in venues]
                                        + [f"orang/{p.id}" for p in persons])
             for opd in opds:
@@ -160,7 +160,7 @@ class SyncService:
         report.actions += actions
         if dry_run:
             return set()
-        touched = self._apply(actions, report)
+        touched = self._apply(actions)
         for opd in dict.fromkeys(c.opd for c in changes):
             self._record_sources(opd, [c for c in changes if c.opd == opd])
         return touched
@@ -230,28 +230,15 @@ class SyncService:
             uid = change.source.uid if change.source is not None else None
             self.state.set_source(opd, change.href, uid)
 
-    def _apply(self, actions: list[Output], report: Report) -> set[str]:
-        """Journal, write and confirm each action; the calendars touched."""
-        touched: set[str] = set()
-        for action in actions:
-            self.state.intend(action)
-            url = f"{self.url}/{action.calendar}/{action.href}"
-            if action.key is None:
-                r = self.http.delete(url, timeout=20)
-                ok = r.status_code in (200, 204, 404)
-            else:
-                r = self.http.put(url, data=action.text.encode("utf-8") if action.text else b"",
-                                  headers={"Content-Type": "text/calendar; charset=utf-8"},
-                                  timeout=20)
-                ok = r.status_code in (200, 201, 204)
-            if not ok:  # stays journalled: retried at the start of the next pass
-                report.failed.append(f"/{action.calendar}/{action.href}: HTTP {r.status_code}")
-                logger.warning("sync: gagal menulis /%s/%s: HTTP %s (diulang pada putaran "
-                               "berikutnya)", action.calendar, action.href, r.status_code)
-                continue
-            self.state.done(action)
-            touched.add(action.calendar)
-        return touched
+    def _apply(self, actions: list[Output]) -> set[str]:
+        """Write the copies of one step in one transaction (served from sync.db); the calendars.
+
+        No CalDAV request and no Radicale lock: a PIC's PUT never waits for the
+        outputs (issue 12). An exception leaves the step unwritten and its OPD's
+        sync token unsaved, so the next pass plans it again.
+        """
+        self.state.apply(actions, int(time.time()))
+        return {a.calendar for a in actions}
 
     def _ensure_calendars(self, calendars: list[str]) -> None:
         """Create the venue and person calendars that do not exist yet (MKCALENDAR)."""

@@ -1,16 +1,22 @@
 """The sync service's saved state (``DIR/sync.db``): tokens, sources, written outputs.
 
-A write to an output calendar is journalled: the row is saved with
-``written = 0`` (its intended text, or a tombstone for a delete) before the
-HTTP request and flagged ``written = 1`` after it. A sync token is saved only
-after every action it led to is written. So the service can be killed at any
-point: at the next start it finishes the journalled writes, then re-reads the
-changes after the last saved token, which plan to nothing already done.
+The output calendars (``/publik/agenda/``, ``/pimpinan/agenda/``, ``/ruang/*/``,
+``/orang/*/``) are served from this database (``kalender_sync.served`` through
+``kalender.dav.outputs``), so writing a pass's copies is one SQLite transaction
+(:meth:`State.apply`): the rows and their entries in ``output_log``, the change
+log behind the calendars' ETags and RFC 6578 sync tokens, land together or not
+at all, and never take Radicale's storage lock. A sync token of an OPD
+calendar is saved only after the transaction of the changes it covers. So the
+service can be killed at any point: the next pass re-reads the changes after
+the last saved token, which plan to nothing already done. Rows left with
+``written = 0`` by a version that wrote through CalDAV are applied at the
+start of a pass (:meth:`State.pending`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +42,12 @@ CREATE TABLE IF NOT EXISTS outputs (
 CREATE INDEX IF NOT EXISTS outputs_source ON outputs (opd, source);
 CREATE TABLE IF NOT EXISTS sync_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS outputs_pending ON outputs (written);
+CREATE TABLE IF NOT EXISTS output_log (   -- the last change of each copy (a delete too)
+    calendar TEXT NOT NULL, href TEXT NOT NULL,
+    seq      INTEGER NOT NULL,            -- the transaction (State.apply) that made it
+    stamp    INTEGER NOT NULL,            -- when (epoch): Last-Modified
+    PRIMARY KEY (calendar, href));
+CREATE INDEX IF NOT EXISTS output_log_seq ON output_log (calendar, seq);
 """
 
 
@@ -65,6 +77,9 @@ class State:
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.executescript(SCHEMA)
+        # the id in the output calendars' sync tokens: a new sync.db invalidates older ones
+        self.db.execute("INSERT OR IGNORE INTO sync_meta VALUES ('served-id', ?)",
+                        (uuid.uuid4().hex[:12],))
 
     def close(self) -> None:
         """Close the database."""
@@ -105,20 +120,35 @@ class State:
         """Journalled writes not yet confirmed."""
         return [_output(r) for r in self.db.execute("SELECT * FROM outputs WHERE written = 0")]
 
-    def intend(self, out: Output) -> None:
-        """Journal a write (or a delete: ``key`` None) before making it."""
-        self.db.execute("INSERT OR REPLACE INTO outputs VALUES (?,?,?,?,?,?,?,?,?,?,0)",
-                        (out.calendar, out.href, out.opd, out.source, out.key, out.sequence,
-                         out.dtstamp, out.text, out.span_start, out.span_end))
+    def apply(self, actions: list[Output], stamp: int) -> None:
+        """Write (or delete) every copy of ``actions`` and log them, in one transaction."""
+        if not actions:
+            return
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            (seq,) = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM output_log").fetchone()
+            for out in actions:
+                if out.key is None:
+                    db.execute("DELETE FROM outputs WHERE calendar = ? AND href = ?",
+                               (out.calendar, out.href))
+                else:
+                    db.execute("INSERT OR REPLACE INTO outputs VALUES (?,?,?,?,?,?,?,?,?,?,1)",
+                               (out.calendar, out.href, out.opd, out.source, out.key,
+                                out.sequence, out.dtstamp, out.text, out.span_start,
+                                out.span_end))
+                db.execute("INSERT OR REPLACE INTO output_log VALUES (?, ?, ?, ?)",
+                           (out.calendar, out.href, seq, stamp))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
-    def done(self, out: Output) -> None:
-        """Confirm a journalled write; a confirmed delete removes the row."""
-        if out.key is None:
-            self.db.execute("DELETE FROM outputs WHERE calendar = ? AND href = ?",
-                            (out.calendar, out.href))
-        else:
-            self.db.execute("UPDATE outputs SET written = 1 WHERE calendar = ? AND href = ?",
-                            (out.calendar, out.href))
+    def log_unlogged(self, stamp: int) -> int:
+        """Give the copies written before the change log an entry (upgrade to 0.6); how many."""
+        return self.db.execute(
+            "INSERT OR IGNORE INTO output_log SELECT calendar, href, 1, ? FROM outputs "
+            "WHERE key IS NOT NULL", (stamp,)).rowcount
 
     def calendar_texts(self, calendar: str, start: int | None = None, end: int | None = None
                        ) -> Iterator[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from radicale import config, httputils, types
 
-from kalender.dav import answers, feeds, gate, preplan, refused, throttle, tickets
+from kalender.dav import answers, feeds, gate, preplan, refused, storage, throttle, tickets
 from kalender.dav.base import REASON_HEADER, answered, error_response, for_client, refused_early
 from kalender.dav.login import LoginPart, basic_credentials, client_address, throttle_limits
 from kalender.dav.properties import PropertiesPart
@@ -81,9 +81,11 @@ class Application(PropertiesPart, RecordingPart, LoginPart):
                 return self._throttled(admission)  # before bcrypt and before any body is read
             checked = address
         status_text = "500 Internal Server Error"
+        storage.serving(environ.get("PATH_INFO", ""))  # reads of outputs take no lock
         try:
             status_text, headers, body = super()._handle_request(environ)
         finally:
+            storage.serving("")
             if checked is not None and credentials is not None:
                 self._checked(checked, credentials[0], status_text.startswith("401"))
         error: KalenderError | None = getattr(answered, "error", None)

@@ -30,12 +30,13 @@ from urllib.parse import parse_qs
 
 from radicale import types
 
+from kalender.dav import outputs
 from kalender.errors import BadRequestError, NoFeedError
 from kalender_sync import publish
 from kalender_sync.state import State
 
 #: Output calendars with a rendered feed: /publik/agenda/, /ruang/<id>/, ...
-FEED_PATH = re.compile(r"^/(publik/agenda|pimpinan/agenda|ruang/[a-z0-9-]+|orang/[a-z0-9-]+)/$")
+FEED_PATH = re.compile(rf"^/({outputs.CALENDARS})/$")
 OPD_ID = re.compile(r"^[a-z0-9-]{1,64}$")
 #: Query parameters asking for the whole history of the public agenda.
 FULL_PARAMS = ("penuh", "semua", "full")

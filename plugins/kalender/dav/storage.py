@@ -32,6 +32,7 @@ from kalender.clash.index import uid_of
 from kalender.clash.planned import Change
 from kalender.clash.repair import WHOLE
 from kalender.clash.rules import BLOCK, POLICIES
+from kalender.dav import outputs
 from kalender.dav.changes import CHANGES
 from kalender.dav.props import COSMETIC, Overlay, overlaid
 from kalender.deployment import CachedRegistry, Deployment
@@ -39,6 +40,7 @@ from kalender.errors import ForbiddenChangeError, KalenderError
 from kalender.notify import upkeep
 from kalender.registry import RESERVED_SEGMENTS
 from kalender.roles import visible_calendars
+from kalender_sync.served import Served
 
 _request = threading.local()
 #: Calendar properties every user may set for themselves (kept per user by
@@ -55,6 +57,11 @@ def refuse(error: KalenderError) -> NoReturn:
     """Raise ``error``, remembering it for ``kalender.dav.app`` (Radicale maps it to 400)."""
     _request.refusal = error
     raise error
+
+
+def serving(path: str) -> None:
+    """Remember the path of the request this thread serves ("" when done): see acquire_lock."""
+    _request.path = path
 
 
 def clear_refusal() -> None:
@@ -148,6 +155,19 @@ class Collection(multifilesystem.Collection):
                 current_actor())
 
 
+class OutputCollection(outputs.OutputPart, Collection):
+    """An output calendar: properties from its folder, items from sync.db (kalender.dav.outputs)."""
+
+    def upload(self, href: str, item: radicale_item.Item
+               ) -> tuple[radicale_item.Item, radicale_item.Item | None]:
+        """Only the sync writes an output calendar."""
+        refuse(outputs.refused())
+
+    def delete(self, href: str | None = None) -> None:
+        """Only the sync writes an output calendar (and it is never deleted)."""
+        refuse(outputs.refused())
+
+
 def _path(collection: str) -> str:
     """``opd/dinkes`` -> ``/opd/dinkes/``."""
     return "/" + collection.strip("/") + "/"
@@ -180,12 +200,20 @@ class Storage(multifilesystem.Storage):
         self.guard.read_item = self.read_item
         self.guard.list_hrefs = self.list_hrefs
         self.overlay = Overlay(self.deployment.database)
+        self.served = Served(root / "sync.db")
 
     # -- who is writing --------------------------------------------------
     @contextlib.contextmanager
     def acquire_lock(self, mode: str, user: str = "", *args: Any, **kwargs: Any
                      ) -> Iterator[None]:
-        """Radicale's lock; for writes, remember the actor for the audit trail."""
+        """Radicale's lock; for writes, remember the actor for the audit trail.
+
+        A read of an output calendar takes no lock: it reads sync.db, never the
+        storage (kalender.dav.outputs), so no reader holds a writer.
+        """
+        if mode == "r" and outputs.is_output(getattr(_request, "path", "")):
+            yield
+            return
         with super().acquire_lock(mode, user, *args, **kwargs):
             if mode != "w":
                 yield
@@ -232,6 +260,10 @@ class Storage(multifilesystem.Storage):
                  user_groups: set[str] | None = None) -> Iterator[types.CollectionOrItem]:
         """Radicale's discover; a home at Depth 1 also lists the role's calendars."""
         groups = user_groups if user_groups is not None else set()
+        output = outputs.split(path)
+        if output is not None:
+            yield from self._discover_output(*output, depth)
+            return
         yield from super().discover(path, depth, child_context_manager, groups)
         parts = pathutils.strip_path(path).split("/")
         if depth != "1" or len(parts) != 1 or not parts[0] or parts[0] in RESERVED_SEGMENTS:
@@ -239,6 +271,23 @@ class Storage(multifilesystem.Storage):
         user = self.registry.user(parts[0])
         for href in visible_calendars(user, self.registry.opds(), list(self.registry.persons())):
             yield from super().discover(href, "0", child_context_manager, groups)
+
+    def _discover_output(self, calendar: str, href: str | None, depth: str
+                         ) -> Iterator[types.CollectionOrItem]:
+        """An output calendar (its folder must exist) or one of its copies, from sync.db."""
+        folder = pathutils.path_to_filesystem(self._get_collection_root_folder(), calendar,
+                                              self._is_collision_free)
+        if not Path(folder).is_dir():
+            return
+        col = OutputCollection(self, pathutils.unstrip_path(calendar, True))
+        if href is not None:
+            item = col._get(href)
+            if item is not None:
+                yield item
+            return
+        yield col
+        if depth != "0":
+            yield from col.get_all()
 
     def read_item(self, collection: str, href: str) -> tuple[str, str, str] | None:
         """(text, etag, uid) of a stored item as stored, or None."""
@@ -287,6 +336,8 @@ class Storage(multifilesystem.Storage):
                     ("create", _path(path), None, None, repr(dict(props)), None)]),
                     current_actor())
             return col, replaced, new_hrefs
+        if outputs.is_output(path):
+            refuse(outputs.refused())
         materialised = list(items)
         with self.refusals():
             self.guard.maintain(self.read_item)
@@ -311,6 +362,8 @@ class Storage(multifilesystem.Storage):
         """MOVE of one item, possibly to another calendar (checked there)."""
         assert item.collection is not None and item.href is not None
         source, text = item.collection.path, item.serialize()
+        if outputs.is_output(source) or outputs.is_output(to_collection.path):
+            refuse(outputs.refused())
         with self.refusals():
             self.guard.maintain(self.read_item)
             planned = self.guard.plan(to_collection.path, to_href, text, item.uid)
