@@ -8,6 +8,8 @@ concept), served once so that its sync state and feeds exist.
 from __future__ import annotations
 
 import re
+import sqlite3
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import requests
 from kalender import database, upgrade
 from kalender.admin import cli
 from kalender.deployment import Deployment
-from tests.conftest import ServeProcess, event_ics, make_deployment, serve_in_thread
+from tests.conftest import KALENDER, ServeProcess, event_ics, make_deployment, serve_in_thread
 
 FIXTURES = Path(__file__).parent / "fixtures" / "deployments"
 OLD_ROOT = "/tmp/prevmain/deploy"
@@ -148,7 +150,12 @@ def test_outputs_move_into_sync_db(tmp_path: Path) -> None:
     assert not list(root.glob("publik/agenda/*.ics")) + list(root.glob("ruang/*/*.ics"))
     assert (root / "pimpinan" / "agenda" / ".Radicale.props").is_file()
     login, password = (dep.root / "sync.secret").read_text().strip().split(":", 1)
-    server = ServeProcess(dep)
+    secret = dep.root / "sync.secret"
+    secret.rename(dep.root / "sync.secret.hidden")  # a server without its sync thread
+    try:
+        server = ServeProcess(dep)
+    finally:
+        (dep.root / "sync.secret.hidden").rename(secret)
     try:
         for calendar, names in before.items():
             r = requests.request("PROPFIND", f"{server.url}/{calendar}/",
@@ -159,6 +166,16 @@ def test_outputs_move_into_sync_db(tmp_path: Path) -> None:
             r = requests.get(f"{server.url}/{calendar}/{names[0]}", auth=(login, password),
                              timeout=30)
             assert r.status_code == 200 and "BEGIN:VEVENT" in r.text
+        # every source planned again finds every copy as it is: no phantom update
+        db = sqlite3.connect(dep.root / "sync.db")
+        db.execute("DELETE FROM tokens")
+        db.commit()
+        db.close()
+        result = subprocess.run([*KALENDER, "sync", "--once", "--dry-run", "--dir",
+                                 str(dep.root), "--url", server.url],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "\n0 perubahan" in "\n" + result.stdout.splitlines()[-1], result.stdout[-2000:]
     finally:
         server.stop()
     assert stored_events(dep) == events_before

@@ -68,10 +68,19 @@ def vanilla_feed_copy(ds: Dataset) -> None:
     vdir = Path(ds.vanilla)
     if vdir.exists():
         shutil.rmtree(vdir)
+    from kalender_sync.served import Served
+
     src = Path(ds.root) / "collections/collection-root"
     dst = vdir / "collections/collection-root"
-    for rel in ("publik/agenda", f"opd/{ds.target}"):
-        shutil.copytree(src / rel, dst / rel, copy_function=shutil.copy2)
+    shutil.copytree(src / f"opd/{ds.target}", dst / f"opd/{ds.target}",
+                    copy_function=shutil.copy2)
+    # the merged public collection: its props, and its copies as item files (Kalender OPD
+    # serves them from sync.db, kalender.dav.outputs)
+    (dst / "publik/agenda").mkdir(parents=True)
+    shutil.copy2(src / "publik/agenda/.Radicale.props", dst / "publik/agenda/.Radicale.props")
+    for copy in Served(Path(ds.root) / "sync.db").copies("publik/agenda"):
+        (dst / "publik/agenda" / copy.href).write_text(copy.text, encoding="utf-8",
+                                                        newline="")
     for rel in ("publik", "opd"):  # parent collections' props, if any
         props = src / rel / ".Radicale.props"
         if props.exists():

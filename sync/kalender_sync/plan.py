@@ -120,13 +120,14 @@ def plan(changes: Iterable[Change], previous: Callable[[str, str], dict[tuple[st
                 skipped.append(f"/opd/{change.opd}/{change.href}: {e}")
                 continue  # unreadable: leave its copies as they are, report it
         for (calendar, href), copy in new.items():
-            key = content_key(copy)
             prev = old.get((calendar, href))
+            sequence = prev.sequence + 1 if prev is not None and prev.key else 0
+            text = stamped(copy, dtstamp, sequence)  # serialised once: its key comes from it
+            key = content_key(text)
             if prev is not None and prev.key == key:
                 continue
-            sequence = prev.sequence + 1 if prev is not None and prev.key else 0
             actions.append(Output(calendar, href, change.opd, change.href, key, sequence, dtstamp,
-                                  stamped(copy, dtstamp, sequence), *window, False))
+                                  text, *window, False))
         for (calendar, href), prev in old.items():
             if (calendar, href) not in new:
                 actions.append(Output(calendar, href, change.opd, change.href, None,

@@ -1,4 +1,10 @@
-"""Reading the OPD calendars over CalDAV, incrementally (RFC 6578 sync-collection)."""
+"""Reading the OPD calendars over CalDAV, incrementally (RFC 6578 sync-collection).
+
+A pass asks each calendar for the hrefs changed since its token (sync-collection
+with ETags only), then for their data in calendar-multiget reports of
+:data:`MULTIGET` hrefs (RFC 4791 §7.9): a full read of 1,500 events is 4
+requests, not one GET per event.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,14 @@ from typing import Any
 from urllib.parse import unquote
 
 import caldav
-import icalendar
 from caldav.lib import error as caldav_error
 
+from kalender.clash.index import uid_of
 from kalender_sync.plan import Change
 from kalender_sync.transform import Source
+
+#: Hrefs per calendar-multiget report.
+MULTIGET = 500
 
 
 class Reader:
@@ -38,26 +47,32 @@ class Reader:
             cal = self.client.calendar(url=f"{self.url}/opd/{opd}/")
             full = token is None
             try:
-                result = cal.get_objects_by_sync_token(sync_token=token, load_objects=True,
+                result = cal.get_objects_by_sync_token(sync_token=token, load_objects=False,
                                                        disable_fallback=True)
             except (caldav_error.DAVError, caldav_error.ReportError):
                 if full:
                     raise
                 full = True  # the token was refused (RFC 6578 §3.2): read everything
-                result = cal.get_objects_by_sync_token(sync_token=None, load_objects=True,
+                result = cal.get_objects_by_sync_token(sync_token=None, load_objects=False,
                                                        disable_fallback=True)
+            deleted = {_href(u) for u in getattr(result, "deleted_urls", ()) or ()}
+            urls = [o.url for o in result if _href(o.url) not in deleted]
+            texts: dict[str, str] = {}
+            for i in range(0, len(urls), MULTIGET):
+                for obj in cal.multiget(urls[i:i + MULTIGET], raise_notfound=False):
+                    if obj.data:
+                        texts[_href(obj.url)] = obj.data
         changes: list[Change] = []
         seen: set[str] = set()
-        for obj in result:
-            href = unquote(posixpath.basename(str(obj.url.path)))
+        for url in urls:
+            href = _href(url)
             seen.add(href)
-            text = obj.data
-            if not text:
+            text = texts.get(href)
+            if not text:  # gone between the two reports: a deletion
                 changes.append(Change(opd, href, None))
                 continue
             changes.append(Change(opd, href, Source(opd, opd_name, href, _uid(text, href), text)))
-        for url in getattr(result, "deleted_urls", ()) or ():
-            href = unquote(posixpath.basename(str(url).rstrip("/")))
+        for href in deleted:
             if href not in seen:
                 changes.append(Change(opd, href, None))
         if full:
@@ -65,12 +80,12 @@ class Reader:
         return changes, result.sync_token, full
 
 
+def _href(url: Any) -> str:
+    """The item name of an item URL."""
+    path = url.path if hasattr(url, "path") else str(url)
+    return unquote(posixpath.basename(str(path).rstrip("/")))
+
+
 def _uid(text: str, fallback: str) -> str:
-    """UID of a calendar object (the file name if it has none)."""
-    try:
-        for event in icalendar.Calendar.from_ical(text).walk("VEVENT"):
-            if event.get("UID"):
-                return str(event["UID"])
-    except ValueError:
-        pass
-    return fallback
+    """UID of a calendar object, read as the clash index reads it (the name if it has none)."""
+    return uid_of(text) or fallback

@@ -16,6 +16,7 @@ phantom updates (RFC 5546 §2.1.4: SEQUENCE grows with significant changes).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
@@ -90,7 +91,7 @@ def _shell(cal: icalendar.Calendar) -> icalendar.Calendar:
 
 def _without_x(component: icalendar.cal.Component) -> icalendar.cal.Component:
     """A copy of a component tree without X- properties (e.g. X-LIC-LOCATION)."""
-    new = icalendar.cal.Component.from_ical(component.to_ical())
+    new = copy.deepcopy(component)  # a deep copy, not a round trip through text: 1 per copy
     for part in new.walk():
         for name in [n for n in part if n.startswith("X-")]:
             del part[name]
@@ -280,9 +281,15 @@ def venue_copies(src: Source, cal: icalendar.Calendar, extra: Extra,
     return copies
 
 
-def content_key(cal: icalendar.Calendar) -> str:
-    """Hash of a copy's content (without DTSTAMP/SEQUENCE): it changes iff the content does."""
-    return hashlib.sha256(cal.to_ical()).hexdigest()
+def content_key(text: str) -> str:
+    """Hash of a stamped copy's content without its DTSTAMP/SEQUENCE lines.
+
+    It changes iff the content does, and equals the hash of the copy serialised
+    before stamping (:func:`stamped` appends the two properties last, unfolded).
+    """
+    kept = "".join(line for line in text.splitlines(keepends=True)
+                   if not line.startswith(("DTSTAMP:", "SEQUENCE:")))
+    return hashlib.sha256(kept.encode("utf-8")).hexdigest()
 
 
 def stamped(cal: icalendar.Calendar, dtstamp: str, sequence: int) -> str:
