@@ -264,3 +264,25 @@ def test_calendar_etag_and_token_move_only_with_a_change(live: LiveServer,
     sync.run_once()
     after = props()
     assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_home_and_parent_listings_carry_the_served_state(live: LiveServer,
+                                                         sync: SyncService) -> None:
+    """A calendar app reads getctag/sync-token from the home's Depth 1 listing: they move."""
+    def ctag(path: str, login: str = "pimpinan-a") -> str:
+        r = live.request(login, "PROPFIND", path, headers={"Depth": "1", **XML},
+                         data='<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/'
+                              'ns/"><D:prop><CS:getctag/><D:sync-token/></D:prop></D:propfind>')
+        assert r.status_code == 207
+        block = re.search(r"<D:href>/pimpinan/agenda/</D:href>.*?</D:response>", r.text, re.S)
+        assert block, r.text
+        return block.group(0)
+
+    sync.run_once()
+    before = ctag("/pimpinan-a/"), ctag("/pimpinan/", "admin-a")
+    book(live, "Rapat Paripurna", hour=20)
+    sync.run_once()
+    after = ctag("/pimpinan-a/"), ctag("/pimpinan/", "admin-a")
+    assert after[0] != before[0] and after[1] != before[1]
+    token = re.search(r"<D:sync-token>([^<]+)</D:sync-token>", after[0])
+    assert token and "kalender-" in token.group(1)

@@ -68,6 +68,12 @@ def is_output(path: str) -> bool:
     return split(path) is not None
 
 
+def is_calendar(path: str) -> bool:
+    """True for an output calendar's own path (not an item in it)."""
+    found = split(path)
+    return found is not None and found[1] is None
+
+
 def refused() -> ForbiddenChangeError:
     """The refusal of any write into an output calendar."""
     return ForbiddenChangeError(READ_ONLY)

@@ -86,6 +86,16 @@ class Collection(multifilesystem.Collection):
 
     _storage: Storage
 
+    def __new__(cls, storage_: Storage, path: str, *args: Any, **kwargs: Any) -> Collection:
+        """An output calendar's path makes an OutputCollection, wherever Radicale lists it.
+
+        (A home's or a parent's Depth 1 listing builds its children itself: their
+        getctag and sync-token must come from sync.db too.)
+        """
+        if cls is Collection and outputs.is_calendar(path):
+            cls = OutputCollection
+        return super().__new__(cls)
+
     def has_uid(self, uid: str) -> bool:
         """UID lookup before a PUT, from the index (vanilla reads every item)."""
         index = self._storage.guard.index
