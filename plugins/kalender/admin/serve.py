@@ -8,7 +8,8 @@ exactly as in Radicale's own server.
 Logs go to stdout. Kalender OPD's own lines (logger ``kalender``) are always
 shown: a short startup summary, one line per request that changes something
 or fails (``kalender.admin.requestlog``) and one line per sync pass that wrote
-something (``kalender_sync.service``). Radicale's and waitress's loggers show
+something (``kalender_sync.service``, run in a process of its own by
+``kalender.admin.syncproc``). Radicale's and waitress's loggers show
 only what ``[logging] level`` of the config lets through: ``warning`` (the
 default) keeps their warnings and errors; ``info`` or ``debug`` brings back
 Radicale's own detailed log (its settings at start, every request and login)
@@ -36,6 +37,7 @@ from kalender import upgrade
 from kalender.admin import provision
 from kalender.admin.provision import load_configuration
 from kalender.admin.requestlog import Repeats, RequestLog
+from kalender.admin.syncproc import SyncProcess
 from kalender.dav import gate
 from kalender.dav.app import Application
 from kalender.dav.changes import CHANGES
@@ -63,18 +65,14 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _start_sync(dep: Deployment, host: str, port: int, stop: threading.Event,
-                poll_seconds: float) -> threading.Thread | None:
-    """The sync service in a thread, woken by every accepted change."""
-    from kalender_sync.service import SyncService
-
+                poll_seconds: float) -> SyncProcess | None:
+    """The sync service in its own process (kalender.admin.syncproc), woken by every change."""
     if not (dep.root / "sync.secret").exists():
         return None
     local = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
-    service = SyncService(dep, f"http://{local}:{port}")
-    thread = threading.Thread(target=service.run_forever, args=(stop, CHANGES, poll_seconds),
-                              name="kalender-sync", daemon=True)
-    thread.start()
-    return thread
+    process = SyncProcess(dep.root, f"http://{local}:{port}", poll_seconds)
+    process.start(CHANGES, stop)
+    return process
 
 
 def make_app(dep: Deployment) -> Application:
@@ -160,7 +158,7 @@ def _serve(dep: Deployment, host: str, port: int, threads: int) -> None:
         logging.getLogger("waitress").setLevel(logging.ERROR)
         server.close()  # first: a sync pass in flight then fails fast instead of waiting
         if sync_thread is not None:
-            sync_thread.join(timeout=5)  # a pass cut short resumes from its journal
+            sync_thread.join(timeout=5)  # a pass cut short resumes from sync.db
         if notifier is not None:
             notifier.join(timeout=15)  # its pass ends with the entries it began
         if digest_thread is not None:
