@@ -494,3 +494,17 @@ def test_limit_options_are_documented() -> None:
     template = (Path(__file__).parents[1] / "radicale_config" / "config.template").read_text()
     for option in gate.OPTIONS:
         assert f"#{option} = " in template
+
+
+def test_writes_pass_the_queued_readers() -> None:
+    """waitress's queue with writes first (issue 12: a PIC's PUT never waits behind GETs)."""
+    from types import SimpleNamespace
+
+    from kalender.dav.gate import WritersFirst
+
+    dispatcher = WritersFirst()  # no threads: the queue keeps what is added, in order
+    for method in ("GET", "PROPFIND", "PUT", "REPORT", "post", "GET"):
+        dispatcher.add_task(SimpleNamespace(name=method, request=SimpleNamespace(command=method)))
+    dispatcher.add_task(SimpleNamespace(name="refusal", request=None))  # waitress's own errors
+    assert [t.name for t in dispatcher.queue] == ["PUT", "post", "GET", "PROPFIND", "REPORT",
+                                                  "GET", "refusal"]

@@ -24,7 +24,7 @@ import waitress
 from radicale import config, types
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
-from waitress.task import ErrorTask, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
 from kalender.dav.icalcheck import CalendarLimits, check_calendar
@@ -247,12 +247,56 @@ class GatedInput:
 
 
 # -- waitress ------------------------------------------------------------------
+#: Methods that change something: their requests pass the readers queued before them.
+WRITE_METHODS = frozenset({"PUT", "DELETE", "MOVE", "PROPPATCH", "MKCALENDAR", "MKCOL",
+                           "POST"})
+
+
+class WritersFirst(ThreadedTaskDispatcher):  # type: ignore[misc]
+    """waitress's task queue, with every write put at its head.
+
+    With 20 subscribers polling, every worker thread is busy with a feed GET and
+    the queue is never empty: a PIC's PUT would wait behind each GET queued
+    before it (issue 12 item 2). Writes are rare and throttled, so serving them
+    first costs the readers little; readers never hold writers.
+    """
+
+    def add_task(self, task: Any) -> None:
+        """Queue ``task``; a write goes after the writes queued, before every read."""
+        if not _writes(task):
+            super().add_task(task)
+            return
+        with self.lock:
+            ahead = 0
+            while ahead < len(self.queue) and _writes(self.queue[ahead]):
+                ahead += 1
+            self.queue.insert(ahead, task)
+            self.queue_cv.notify()
+
+
+def _writes(task: Any) -> bool:
+    """Whether a waitress task is a request that changes something."""
+    command = getattr(getattr(task, "request", None), "command", "") or ""
+    return str(command).upper() in WRITE_METHODS
+
+
+#: Bytes of one answer waitress keeps in memory before spilling to a temporary file.
+OUTBUF_OVERFLOW = 32 * 1024 * 1024
+
+
 def create_server(app: Any, **kw: Any) -> Any:
     """``waitress.create_server`` for ``kalender.dav.app.Application`` with its limits;
     waitress's refusals (body or headers too large, unreadable) are answered by the app."""
     bounds: Limits = app.limits
+    # A feed answer (the leaders' agenda of years: megabytes) stays in memory: above
+    # waitress's default 1 MB it would be written to a temporary file and read back for
+    # every subscriber's GET, work done under the interpreter lock the writers need.
+    kw.setdefault("outbuf_overflow", OUTBUF_OVERFLOW)
     # waitress refuses a body of max_request_body_size bytes or more
-    server = waitress.create_server(app, max_request_body_size=bounds.max_body + 1,
+    dispatcher = WritersFirst()
+    dispatcher.set_thread_count(int(kw.get("threads", 4)))  # waitress's default is 4
+    server = waitress.create_server(app, _dispatcher=dispatcher,
+                                    max_request_body_size=bounds.max_body + 1,
                                     max_request_header_size=bounds.header_bytes, **kw)
     for dispatcher in [server, *getattr(server, "map", {}).values()]:
         if isinstance(dispatcher, BaseWSGIServer):
