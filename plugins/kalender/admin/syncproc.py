@@ -61,6 +61,7 @@ class SyncProcess:
     def join(self, timeout: float) -> None:
         """Ask the child to stop after its pass; end it if it has not within ``timeout``."""
         self._stop.set()
+        self._queue.put(None)  # wakes the child's inbox at once
         self._proc.join(timeout)
         if self._proc.is_alive():
             self._proc.terminate()  # safe: a pass cut short resumes from sync.db
@@ -94,6 +95,10 @@ def _child(root: str, url: str, poll_seconds: float, inbox: Any, stop: Any,
                 changed = inbox.get(timeout=CHECK_SECONDS)
             except queue.Empty:
                 continue
+            if changed is None:  # the server stops
+                done.set()
+                changes.wake()
+                return
             changes.note(set(changed))
 
     listener = threading.Thread(target=listen, name="kalender-sync-inbox", daemon=True)
