@@ -25,7 +25,9 @@ Per size N (40 OPD calendars holding N events in total, ``bench/data.py``, then
    venue calendars (5 threads); meanwhile PUTs of new events into ``/opd/dinkes/``, 0.5 s
    apart, at 21:00 WIB on distinct days. Same pattern against vanilla: the readers GET the
    one merged collection, the writer PUTs into vanilla's copy of ``/opd/dinkes/``; each PUT
-   capped at ``--put-timeout`` seconds (a timeout counts as that many seconds).
+   capped at ``--put-timeout`` seconds (a timeout counts as that many seconds). Then the same
+   with the readers polling as subscribers' apps do: with ``If-None-Match`` (a ``304`` until
+   the feed changes), back to back.
 
 Each result is a ratio against vanilla (or against item 1) from the same run, never a timed
 assertion. Writes ``bench/results/feed-latest.json`` and prints a Markdown table.

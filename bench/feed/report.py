@@ -111,6 +111,10 @@ def table(res: dict) -> str:  # type: ignore[type-arg]
         lambda s: _ms(s["load_nosync"]["put"]["p95"]), "(info)")
     row("5", "Kalender PUT p95 loaded ÷ idle",
         lambda s: f"**{s['load']['kal_load_ratio_p95']:.2f}x**", f"<= {T['put_load_ratio']}x")
+    row("5", "Kalender PUT p95 (ms), 20 readers polling with If-None-Match, ÷ idle",
+        lambda s: (f"{s['load']['kal_load_conditional']['put']['p95'] * 1000:.1f}, "
+                   f"**{s['load']['kal_load_conditional_ratio_p95']:.2f}x**")
+        if "kal_load_conditional" in s["load"] else "-", "(info)")
     row("5", "Kalender readers: GETs/s [errors]",
         lambda s: f"{s['load']['kal_load']['readers']['gets_per_s']} "
                   f"[{s['load']['kal_load']['readers']['error_count']}]", "(info)")

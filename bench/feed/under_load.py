@@ -20,16 +20,24 @@ from feed.servers import IDENTITY, LEADERS, PIMPINAN, PUBLIC, log, put_event
 
 
 def _reader(url: str, auth: tuple[str, str] | None, stop_: threading.Event,
-            deadline: float, stats: dict[str, list[float]], errors: list[str]) -> None:
+            deadline: float, stats: dict[str, list[float]], errors: list[str],
+            conditional: bool = False) -> None:
+    """Loop GETs of ``url``; ``conditional``: with If-None-Match, as a subscriber's app polls."""
     s = requests.Session()
     if auth:
         s.auth = auth
+    etag = ""
     try:
         while not stop_.is_set() and time.monotonic() < deadline:
             began = time.perf_counter()
+            headers = {**IDENTITY, "If-None-Match": etag} if conditional and etag else IDENTITY
             try:
-                r = s.get(url, headers=IDENTITY, timeout=120)
+                r = s.get(url, headers=headers, timeout=120)
                 _ = r.content
+                if conditional and r.status_code == 304:
+                    stats.setdefault(url + " 304", []).append(time.perf_counter() - began)
+                    continue
+                etag = r.headers.get("ETag", "")
                 if r.status_code != 200:
                     errors.append(f"{url}: {r.status_code}")
                     time.sleep(0.1)
@@ -44,14 +52,15 @@ def _reader(url: str, auth: tuple[str, str] | None, stop_: threading.Event,
 
 
 def reader_process(plan: list[tuple[str, tuple[str, str] | None]], stop_ev: object,
-                   ready: object, queue: object, max_seconds: float) -> None:
+                   ready: object, queue: object, max_seconds: float,
+                   conditional: bool = False) -> None:
     """20 reader threads in one process until ``stop_ev``; puts their stats on ``queue``."""
     local_stop = threading.Event()
     stats: dict[str, list[float]] = {}
     errors: list[str] = []
     deadline = time.monotonic() + max_seconds
     threads = [threading.Thread(target=_reader, args=(url, auth, local_stop, deadline, stats,
-                                                      errors), daemon=True)
+                                                      errors, conditional), daemon=True)
                for url, auth in plan]
     for t in threads:
         t.start()
@@ -88,11 +97,12 @@ def put_series(server: Server, ds: Dataset, reps: int, first_day: int, timeout: 
 
 def under_load(server: Server, ds: Dataset, plan: list[tuple[str, tuple[str, str] | None]],
                reps: int, first_day: int, timeout: float, give_up_after: int = 0,
-               spy: str | None = None, spy_out: Path | None = None) -> dict[str, object]:
+               spy: str | None = None, spy_out: Path | None = None,
+               conditional: bool = False) -> dict[str, object]:
     ctx = mp.get_context("spawn")
     stop_ev, ready, queue = ctx.Event(), ctx.Event(), ctx.Queue()
     proc = ctx.Process(target=reader_process, args=(plan, stop_ev, ready, queue,
-                                                    reps * (timeout + 1) + 120))
+                                                    reps * (timeout + 1) + 120, conditional))
     proc.start()
     try:
         ready.wait(60)
@@ -149,6 +159,10 @@ def bench_load(kal: Server, van: Server, ds: Dataset, args: argparse.Namespace,
     out["kal_load"] = under_load(kal, ds, kplan, reps, first_day + reps + 1, timeout,
                                  spy=args.spy, spy_out=spy_dir / f"load-{ds.n}.txt")
     time.sleep(2)
+    log("  5: kalender PUTs under 20 readers polling with If-None-Match")
+    out["kal_load_conditional"] = under_load(kal, ds, kplan, reps, first_day + 2 * reps + 2,
+                                             timeout, conditional=True)
+    time.sleep(2)
     vreps = min(reps, args.van_load_reps)
     log("  5: vanilla PUTs without readers")
     out["van_idle"] = put_series(van, ds, reps, first_day, timeout)
@@ -157,4 +171,6 @@ def bench_load(kal: Server, van: Server, ds: Dataset, args: argparse.Namespace,
                                  give_up_after=3)
     k0, k1 = out["kal_idle"]["p95"], out["kal_load"]["put"]["p95"]  # type: ignore[index]
     out["kal_load_ratio_p95"] = k1 / k0
+    out["kal_load_conditional_ratio_p95"] = (
+        out["kal_load_conditional"]["put"]["p95"] / k0)  # type: ignore[index]
     return out

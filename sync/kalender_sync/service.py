@@ -88,10 +88,13 @@ class Report:
 class SyncService:
     """Merges the OPD calendars into the output calendars of one deployment."""
 
-    def __init__(self, dep: Deployment, url: str) -> None:
+    def __init__(self, dep: Deployment, url: str,
+                 account: tuple[str, str] | None = None) -> None:
         self.dep = dep
         self.url = url.rstrip("/")
-        self.login, password = credentials(dep)
+        # the sync account's (login, password): DIR/sync.secret unless given (read by
+        # ``kalender serve`` at its start, before its sync process runs)
+        self.login, password = account if account is not None else credentials(dep)
         self.http = requests.Session()
         self.http.auth = (self.login, password)
         self.reader = Reader(self.url, self.login, password)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kalender.dav.changes import ChangeSet
+from kalender.deployment import Deployment
 
 logger = logging.getLogger("kalender")
 #: How often the child looks for a stop request or a vanished parent (seconds).
@@ -35,12 +36,16 @@ class SyncProcess:
     """The sync service's process, fed with the OPD ids of the server's accepted changes."""
 
     def __init__(self, root: Path, url: str, poll_seconds: float) -> None:
+        from kalender_sync.service import credentials
+
         ctx = mp.get_context("spawn")  # a fresh interpreter: no server threads or locks copied
         self._queue: Any = ctx.Queue()
         self._stop: Any = ctx.Event()
+        # the password as DIR/sync.secret holds it now: the server's sync keeps it
+        account = credentials(Deployment(root))
         self._proc = ctx.Process(target=_child, name="kalender-sync", daemon=True,
                                  args=(str(root), url, poll_seconds, self._queue, self._stop,
-                                       os.getpid()))
+                                       os.getpid(), account))
         self._forwarder: threading.Thread | None = None
 
     def start(self, changes: ChangeSet, stop: threading.Event) -> None:
@@ -73,11 +78,10 @@ class SyncProcess:
 
 
 def _child(root: str, url: str, poll_seconds: float, inbox: Any, stop: Any,
-           parent: int) -> None:
+           parent: int, account: tuple[str, str]) -> None:
     """The child's body: the sync service's loop, woken by the server's changes."""
     from kalender.admin.provision import load_configuration
     from kalender.admin.serve import setup_logging
-    from kalender.deployment import Deployment
     from kalender_sync.service import SyncService
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
@@ -103,7 +107,7 @@ def _child(root: str, url: str, poll_seconds: float, inbox: Any, stop: Any,
 
     listener = threading.Thread(target=listen, name="kalender-sync-inbox", daemon=True)
     listener.start()
-    service = SyncService(dep, url)
+    service = SyncService(dep, url, account)
     try:
         service.run_forever(done, changes, poll_seconds)
     finally:
