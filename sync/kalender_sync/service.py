@@ -58,7 +58,7 @@ class Report:
 
     actions: list[Output] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # none since the copies are one transaction
     feeds: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -73,8 +73,7 @@ class Report:
 
     def summary(self) -> str:
         """One log line: copies written and deleted per kind of output, failures."""
-        failed = {f.rsplit(": HTTP ", 1)[0] for f in self.failed}
-        done = [a for a in self.actions if f"/{a.calendar}/{a.href}" not in failed]
+        done = self.actions
         written = Counter(a.calendar.split("/")[0] for a in done if a.key is not None)
         deleted = sum(1 for a in done if a.key is None)
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(written.items()))
@@ -136,18 +135,15 @@ class SyncService:
                 known = self.state.sources(opd.id)
                 token = None if everything else self.state.token(opd.id)
                 changes, token, _full = self.reader.changes(opd.id, opd.name, token, known)
-                failures = len(report.failed)
                 touched |= self._step(changes, matcher, stamp, decide, report, dry_run)
-                if not dry_run and len(report.failed) == failures:
-                    # only when every write it led to is done: else re-read and retry
+                if not dry_run:  # after the transaction of the copies it led to
                     self.state.save_token(opd.id, token)
             if decided:
                 changes = self._reread(decided, opds)
                 touched |= self._step(changes, matcher, stamp, decide, report, dry_run)
             if not dry_run:
-                if not report.failed:  # else the next pass asks again
-                    self.state.set_meta("format", FORMAT)
-                    self.state.set_meta("approval-version", str(version))
+                self.state.set_meta("format", FORMAT)
+                self.state.set_meta("approval-version", str(version))
                 report.feeds = self._publish(touched, venues, persons, opds)
                 # the web pages' occurrences follow the written public copies
                 names = {o.id: o.name for o in opds}
